@@ -1,0 +1,103 @@
+// swift-tools-version:6.1
+import PackageDescription
+import Foundation
+
+// Herz: an L7 edge proxy. Layering (see docs/architecture.md):
+//   executables → HerzHTTP (SwiftNIO adapters) → HerzCore (pure state machines, no sockets).
+//
+// HERZ_CORE_ONLY=1 builds just HerzCore and its unit tests (no TLS, no HTTP/2): a fast
+// inner loop for work on the pure state machines. CI and users never set it.
+let coreOnly = ProcessInfo.processInfo.environment["HERZ_CORE_ONLY"] != nil
+
+var targets: [Target] = [
+    .target(
+        name: "HerzCore",
+        dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Yams", package: "Yams"),
+        ]
+    ),
+    .testTarget(name: "HerzCoreTests", dependencies: ["HerzCore"]),
+]
+
+if !coreOnly {
+    targets += [
+        .target(
+            name: "HerzHTTP",
+            dependencies: [
+                "HerzCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]
+        ),
+        .executableTarget(
+            name: "herz-kernel",
+            dependencies: [
+                "HerzHTTP", "HerzCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "herzctl",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "herz-demo-upstream",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            ]
+        ),
+        .testTarget(
+            name: "HerzHTTPTests",
+            dependencies: [
+                "HerzHTTP", "HerzCore",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+    ]
+}
+
+let package = Package(
+    name: "Herz",
+    platforms: [.macOS(.v14)],
+    products: coreOnly ? [] : [
+        .executable(name: "herz-kernel", targets: ["herz-kernel"]),
+        .executable(name: "herzctl", targets: ["herzctl"]),
+        .executable(name: "herz-demo-upstream", targets: ["herz-demo-upstream"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ] + (coreOnly ? [] : [
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+    ]),
+    targets: targets,
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,28 @@
+import NIOHTTP1
+
+/// Facts about one HTTP stream that every filter and the router may read and some may set.
+///
+/// Owned by the stream's event loop; never shared across threads.
+public final class StreamInfo {
+    /// The listener that accepted the stream (its configured name).
+    public let listenerName: String
+    /// The downstream peer's IP address, if known.
+    public let clientAddress: String?
+    /// `http` or `https`: what the client used to reach Herz.
+    public let scheme: String
+    /// The route selected for the request, if any (resolved before the filters are built).
+    public var route: RouteEntry?
+    /// Free-form per-stream metadata filters may set for later filters and the router
+    /// (e.g. verified JWT claims). Keys are namespaced by filter type: `jwt_authn.sub`.
+    public var metadata: [String: String] = [:]
+    /// The request id (`x-request-id`), generated if the client did not send one.
+    public var requestID: String
+
+    public init(listenerName: String, clientAddress: String?, scheme: String, requestID: String, route: RouteEntry? = nil) {
+        self.listenerName = listenerName
+        self.clientAddress = clientAddress
+        self.scheme = scheme
+        self.requestID = requestID
+        self.route = route
+    }
+}

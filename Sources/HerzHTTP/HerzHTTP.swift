@@ -1,0 +1,1 @@
+// HerzHTTP: SwiftNIO adapters (listeners, proxying, upstream pools, admin).

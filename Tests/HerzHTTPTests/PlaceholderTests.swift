@@ -1,0 +1,3 @@
+import XCTest
+@testable import HerzHTTP
+final class PlaceholderHTTPTests: XCTestCase { func testBuilds() {} }
