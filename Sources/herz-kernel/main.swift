@@ -1,1 +1,90 @@
-print("herz-kernel")
+import ArgumentParser
+import Foundation
+import HerzCore
+import HerzHTTP
+import Logging
+import NIOCore
+
+/// `herz-kernel`: argument parsing and wiring only; everything else lives in HerzHTTP/HerzCore.
+struct HerzKernelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "herz-kernel",
+        abstract: "Herz L7 edge proxy kernel.",
+        discussion: "Without --config, serves the built-in demo config (listener :8080 → 127.0.0.1:9001, admin 127.0.0.1:9901).",
+        version: HerzVersion.string)
+
+    @Option(name: .long, help: "YAML config file.")
+    var config: String?
+
+    @Option(name: .long, help: "Validate this config file (and exit 0 if valid, 1 with file:line:col errors if not).")
+    var check: String?
+
+    @Option(name: .long, help: "Worker event loops (default: number of cores).")
+    var workers: Int = System.coreCount
+
+    @Option(name: .long, help: "Coprocessor endpoint NAME=unix:/path.sock (repeatable).")
+    var coproc: [String] = []
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    mutating func run() throws {
+        if let check {
+            do {
+                let loaded = try ConfigLoader.load(path: check)
+                print("\(check): OK (\(loaded.listeners.count) listeners, \(loaded.clusters.count) clusters)")
+                return
+            } catch {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "herz")
+        let loaded: HerzConfig
+        do {
+            loaded = try config.map { try ConfigLoader.load(path: $0) }
+                ?? ConfigLoader.parse(yaml: ConfigLoader.builtInDemo, source: "<built-in>")
+        } catch {
+            FileHandle.standardError.write(Data("herz-kernel: invalid config\n\(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        if !coproc.isEmpty {
+            logger.warning("--coproc given but the coprocessor runtime is not part of this build yet; ignoring", metadata: ["coproc": "\(coproc)"])
+        }
+        let kernel = try HerzKernel(config: loaded, configPath: config, workerCount: max(1, workers), logger: logger)
+        try kernel.start()
+        SignalHandling.install(kernel: kernel)
+        dispatchMain()
+    }
+}
+
+/// SIGHUP reloads; SIGTERM and SIGINT drain and exit 0.
+enum SignalHandling {
+    nonisolated(unsafe) static var sources: [DispatchSourceSignal] = []
+
+    static func install(kernel: HerzKernel) {
+        let queue = DispatchQueue(label: "herz.signals")
+        for sig in [SIGHUP, SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            source.setEventHandler {
+                if sig == SIGHUP {
+                    kernel.reload()
+                } else {
+                    kernel.drainAndStop()
+                    exit(0)
+                }
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
+
+HerzKernelCommand.main()

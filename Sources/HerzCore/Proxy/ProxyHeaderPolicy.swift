@@ -1,0 +1,81 @@
+import NIOHTTP1
+
+/// The header rules every proxied exchange follows (RFC 9110 §7.6, Envoy's defaults).
+///
+/// Pure functions over NIO's `HTTPHeaders`, so the same rules serve HTTP/1.1 and HTTP/2 and are
+/// tested without sockets.
+public enum ProxyHeaderPolicy {
+    /// Hop-by-hop headers that never cross the proxy (plus any header the `Connection` header names).
+    /// `te` is kept only as `te: trailers` (gRPC needs it end to end).
+    public static let hopByHop: [String] = [
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
+        "proxy-authenticate", "proxy-authorization", "trailer",
+    ]
+
+    /// The `Via` token Herz appends.
+    public static let viaToken = "1.1 herz"
+
+    /// Removes hop-by-hop headers in place: the fixed list, `te` unless it is exactly `trailers`,
+    /// and every header listed in `Connection`.
+    public static func stripHopByHop(_ headers: inout HTTPHeaders) {
+        // Fast path: most requests carry none of these.
+        var listed: [String] = []
+        for value in headers[canonicalForm: "connection"] {
+            let token = value.lowercased()
+            if token != "close" && token != "keep-alive" { listed.append(String(token)) }
+        }
+        for name in hopByHop where headers.contains(name: name) { headers.remove(name: name) }
+        for name in listed { headers.remove(name: name) }
+        if headers.contains(name: "te") {
+            let keepTrailers = headers[canonicalForm: "te"].contains { $0.lowercased() == "trailers" }
+            headers.remove(name: "te")
+            if keepTrailers { headers.add(name: "te", value: "trailers") }
+        }
+    }
+
+    /// Prepares a downstream request's headers for the upstream: strips hop-by-hop headers, appends
+    /// the client to `x-forwarded-for`, sets `x-forwarded-proto`, appends to `via`, and makes sure
+    /// `x-request-id` is present (returns the id used).
+    @discardableResult
+    public static func prepareUpstreamRequest(_ headers: inout HTTPHeaders, clientAddress: String?, scheme: String,
+                                              requestID: String) -> String {
+        stripHopByHop(&headers)
+        headers.remove(name: "expect")  // Herz answers 100-continue itself
+        if let client = clientAddress {
+            if let existing = headers.first(name: "x-forwarded-for") {
+                headers.replaceOrAdd(name: "x-forwarded-for", value: existing + ", " + client)
+            } else {
+                headers.add(name: "x-forwarded-for", value: client)
+            }
+        }
+        headers.replaceOrAdd(name: "x-forwarded-proto", value: scheme)
+        appendVia(&headers)
+        if let id = headers.first(name: "x-request-id"), !id.isEmpty { return id }
+        headers.replaceOrAdd(name: "x-request-id", value: requestID)
+        return requestID
+    }
+
+    /// Prepares an upstream response's headers for the downstream: strips hop-by-hop headers and
+    /// appends to `via`.
+    public static func prepareDownstreamResponse(_ headers: inout HTTPHeaders) {
+        stripHopByHop(&headers)
+        appendVia(&headers)
+    }
+
+    static func appendVia(_ headers: inout HTTPHeaders) {
+        if let via = headers.first(name: "via") {
+            headers.replaceOrAdd(name: "via", value: via + ", " + viaToken)
+        } else {
+            headers.add(name: "via", value: viaToken)
+        }
+    }
+
+    /// Applies configured header edits: removals first, then additions (`append: false` replaces).
+    public static func apply(_ mutations: HeaderMutations, to headers: inout HTTPHeaders) {
+        for name in mutations.remove { headers.remove(name: name) }
+        for option in mutations.add {
+            if option.append { headers.add(name: option.name, value: option.value) }
+            else { headers.replaceOrAdd(name: option.name, value: option.value) }
+        }
+    }
+}

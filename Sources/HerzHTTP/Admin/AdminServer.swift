@@ -1,0 +1,170 @@
+import Foundation
+import HerzCore
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The admin listener (its own address and event loop, never on the data path):
+/// `GET /healthz /readyz /metrics /config_dump /clusters /status`, `POST /reload`.
+struct AdminServer {
+    let kernel: HerzKernel
+
+    func bind(_ address: HostPort, group: EventLoopGroup) throws -> Channel {
+        let kernel = self.kernel
+        return try ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
+                    channel.pipeline.addHandler(AdminHandler(kernel: kernel))
+                }
+            }
+            .bind(host: address.host, port: address.port)
+            .wait()
+    }
+}
+
+/// Answers one admin request at a time; each response is built by ``AdminRoutes``.
+final class AdminHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+    private let kernel: HerzKernel
+    private var head: HTTPRequestHead?
+
+    init(kernel: HerzKernel) { self.kernel = kernel }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): self.head = head
+        case .body: break
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            let response = AdminRoutes(kernel: kernel).respond(method: head.method, path: head.uri)
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: response.contentType)
+            headers.add(name: "content-length", value: String(response.body.utf8.count))
+            if !head.isKeepAlive { headers.add(name: "connection", value: "close") }
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: response.body)))), promise: nil)
+            let keepAlive = head.isKeepAlive
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+                if !keepAlive { context.close(promise: nil) }
+            }
+        }
+    }
+}
+
+/// The admin API's routes as a pure function of the kernel's state.
+struct AdminRoutes {
+    let kernel: HerzKernel
+
+    struct Response {
+        var status: HTTPResponseStatus
+        var contentType: String
+        var body: String
+    }
+
+    func respond(method: HTTPMethod, path: String) -> Response {
+        let route = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
+        switch (method, route) {
+        case (.GET, "/healthz"):
+            return Response(status: .ok, contentType: "text/plain", body: "ok\n")
+        case (.GET, "/readyz"):
+            let ready = kernel.ready.load(ordering: .acquiring)
+            return Response(status: ready ? .ok : .serviceUnavailable, contentType: "text/plain", body: ready ? "ready\n" : "not ready\n")
+        case (.GET, "/metrics"):
+            return Response(status: .ok, contentType: "text/plain; version=0.0.4", body: MetricsExposition(kernel: kernel).render())
+        case (.GET, "/config_dump"):
+            return Response(status: .ok, contentType: "application/json", body: kernel.currentSnapshot.config.redactedDump())
+        case (.GET, "/clusters"):
+            return Response(status: .ok, contentType: "application/json", body: clustersJSON())
+        case (.GET, "/status"):
+            return Response(status: .ok, contentType: "application/json", body: statusJSON())
+        case (.POST, "/reload"):
+            switch kernel.reload() {
+            case .success(let generation):
+                return Response(status: .ok, contentType: "text/plain", body: "reloaded: generation \(generation)\n")
+            case .failure(let error):
+                return Response(status: .badRequest, contentType: "text/plain", body: "reload rejected; previous config still serving\n\(error)\n")
+            }
+        case (_, "/healthz"), (_, "/readyz"), (_, "/metrics"), (_, "/config_dump"), (_, "/clusters"), (_, "/status"), (_, "/reload"):
+            return Response(status: .methodNotAllowed, contentType: "text/plain", body: "method not allowed\n")
+        default:
+            return Response(status: .notFound, contentType: "text/plain",
+                            body: "admin endpoints: /healthz /readyz /metrics /config_dump /clusters /status, POST /reload\n")
+        }
+    }
+
+    private func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
+    }
+
+    struct StatusBody: Encodable {
+        let ready: Bool
+        let version: String
+        let configSource: String
+        let configGeneration: Int
+        let listeners: [String]
+        let clusters: [String]
+        let reloads: Int
+        let reloadFailures: Int
+        let lastReloadError: String?
+        let uptimeSeconds: Int
+    }
+
+    func statusJSON() -> String {
+        let s = kernel.status()
+        return encode(StatusBody(ready: s.ready, version: HerzVersion.string, configSource: s.source, configGeneration: s.generation,
+                                 listeners: s.listeners, clusters: s.clusters, reloads: s.reloadsOK, reloadFailures: s.reloadsFailed,
+                                 lastReloadError: s.lastReloadError, uptimeSeconds: s.uptimeSeconds))
+    }
+
+    struct ClustersBody: Encodable {
+        struct Cluster: Encodable {
+            let name: String
+            let lbPolicy: String
+            let upstreamProtocol: String
+            let activeRequests: Int
+            let connections: Int
+            let endpoints: [Endpoint]
+        }
+        struct Endpoint: Encodable {
+            let address: String
+            let weight: Int
+            let metadata: [String: String]
+            let healthy: Bool
+            let ejected: Bool
+            let activeRequests: Int
+            let requests: Int
+            let failures: Int
+            let ejections: Int
+        }
+        let clusters: [Cluster]
+    }
+
+    func clustersJSON() -> String {
+        let snapshot = kernel.currentSnapshot
+        let clusters = snapshot.config.clusters.compactMap { config -> ClustersBody.Cluster? in
+            guard let shared = snapshot.clusters[config.name] else { return nil }
+            let endpoints = config.endpoints.enumerated().map { i, e in
+                let stats = shared.endpointStats[i]
+                return ClustersBody.Endpoint(address: e.address.description, weight: e.weight, metadata: e.metadata,
+                                             healthy: shared.healthy[i].load(ordering: .relaxed), ejected: stats.ejected.load(ordering: .relaxed),
+                                             activeRequests: stats.activeRequests.load(ordering: .relaxed), requests: stats.requests.load(ordering: .relaxed),
+                                             failures: stats.failures.load(ordering: .relaxed), ejections: stats.ejections.load(ordering: .relaxed))
+            }
+            return ClustersBody.Cluster(name: config.name, lbPolicy: config.lbPolicy.rawValue, upstreamProtocol: config.upstreamProtocol.rawValue,
+                                        activeRequests: shared.activeRequests.load(ordering: .relaxed),
+                                        connections: shared.connections.load(ordering: .relaxed), endpoints: endpoints)
+        }
+        return encode(ClustersBody(clusters: clusters))
+    }
+}
+
+/// The version string reported by `/status` and `--version`.
+public enum HerzVersion {
+    public static let string = "0.1.0"
+}

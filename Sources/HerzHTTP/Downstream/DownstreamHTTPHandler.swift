@@ -1,0 +1,216 @@
+import HerzCore
+import NIOCore
+import NIOHTTP1
+
+/// The last handler of a downstream HTTP/1.1 connection or of one HTTP/2 stream channel.
+///
+/// It turns NIO's `HTTPServerRequestPart`s into ``ProxyStream`` events and writes what the stream
+/// asks for. It owns no proxy logic: routing, filters and upstreams live in ``ProxyStream``.
+/// HTTP/1.1 ordering (pipelining) is enforced by NIO's `HTTPServerPipelineHandler` in front of it,
+/// so at most one stream is active per connection.
+final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let worker: Worker
+    private let listenerName: String
+    private let scheme: String
+    private let isHTTP2Stream: Bool
+    private var context: ChannelHandlerContext?
+    private var stream: ProxyStream?
+    /// The request head waits here until the next part tells whether the request has a body.
+    private var pendingHead: HTTPRequestHead?
+    private var responseInProgress = false
+    private var requestsServed = 0
+    private var keepAlive = true
+    private var waitTimer: Scheduled<Void>?
+    private var clientAddress: String?
+    private var needsFlush = false
+
+    init(worker: Worker, listenerName: String, scheme: String, isHTTP2Stream: Bool) {
+        self.worker = worker
+        self.listenerName = listenerName
+        self.scheme = scheme
+        self.isHTTP2Stream = isHTTP2Stream
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        let remote = isHTTP2Stream ? context.channel.parent?.remoteAddress : context.channel.remoteAddress
+        clientAddress = remote?.ipAddress
+        if context.channel.isActive { armWaitTimer(firstRequest: true) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armWaitTimer(firstRequest: true)
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        waitTimer?.cancel()
+        self.context = nil
+    }
+
+    // MARK: inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            waitTimer?.cancel(); waitTimer = nil
+            keepAlive = head.isKeepAlive
+            pendingHead = head
+        case .body(let buffer):
+            startPendingStream(endStream: false)
+            stream?.receiveBody(buffer)
+        case .end(let trailers):
+            if trailers == nil, pendingHead != nil {
+                startPendingStream(endStream: true)
+            } else {
+                startPendingStream(endStream: false)
+                stream?.receiveEnd(trailers)
+            }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        startPendingStream(endStream: false)
+        stream?.downstreamReadComplete()
+        flushIfNeeded()
+        context.fireChannelReadComplete()
+    }
+
+    private func startPendingStream(endStream: Bool) {
+        guard let head = pendingHead else { return }
+        pendingHead = nil
+        guard let listener = worker.snapshot.listeners[listenerName] else {
+            context?.close(promise: nil)
+            return
+        }
+        let stream = ProxyStream(worker: worker, snapshot: worker.snapshot, listener: listener, responder: self,
+                                 clientAddress: clientAddress, scheme: scheme)
+        self.stream = stream
+        responseInProgress = true
+        stream.receiveHead(head, endStream: endStream)
+        flushIfNeeded()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        stream?.downstreamWritabilityChanged(isWritable: context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        waitTimer?.cancel()
+        stream?.downstreamClosed()
+        stream = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let parserError = error as? HTTPParserError {
+            if !responseInProgress {
+                let status: HTTPResponseStatus = parserError == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
+                writeErrorAndClose(status, reason: "\(parserError)")
+            } else {
+                stream?.downstreamClosed()
+                context.close(promise: nil)
+            }
+            return
+        }
+        stream?.downstreamClosed()
+        context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            // Drain: finish the request in flight (with `connection: close`), close when idle.
+            keepAlive = false
+            if stream == nil && pendingHead == nil { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    // MARK: DownstreamResponder
+
+    func writeResponse(_ part: HTTPServerResponsePart) {
+        guard let context else { return }
+        var part = part
+        if case .head(var head) = part, !keepAlive, !isHTTP2Stream {
+            head.headers.replaceOrAdd(name: "connection", value: "close")
+            part = .head(head)
+        }
+        context.write(wrapOutboundOut(part), promise: nil)
+        needsFlush = true
+    }
+
+    func flushResponse() { flushIfNeeded() }
+
+    private func flushIfNeeded() {
+        if needsFlush {
+            needsFlush = false
+            context?.flush()
+        }
+    }
+
+    func setRequestReading(_ enabled: Bool) {
+        context?.channel.setOption(ChannelOptions.autoRead, value: enabled).whenFailure { _ in }
+    }
+
+    var isResponseWritable: Bool { context?.channel.isWritable ?? false }
+
+    func sendContinue() {
+        guard let context, !isHTTP2Stream else { return }
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+    }
+
+    func streamFinished(reset: Bool, closeConnection: Bool) {
+        stream = nil
+        responseInProgress = false
+        requestsServed += 1
+        guard let context else { return }
+        setRequestReading(true)
+        if reset || closeConnection || !keepAlive {
+            // HTTP/1.1: closing the connection is the only way to signal an incomplete response;
+            // HTTP/2: closing the stream channel sends RST_STREAM.
+            context.flush()
+            context.close(promise: nil)
+            return
+        }
+        if !isHTTP2Stream { armWaitTimer(firstRequest: false) }
+    }
+
+    // MARK: timeouts
+
+    /// Slowloris and idle protection: a connection must deliver a complete request head within
+    /// `request_headers_timeout` (first request) or `idle_timeout` (next request on keep-alive).
+    private func armWaitTimer(firstRequest: Bool) {
+        guard !isHTTP2Stream, let context, let limits = worker.snapshot.listeners[listenerName]?.config.limits else { return }
+        waitTimer?.cancel()
+        let timeout = firstRequest ? limits.requestHeadersTimeout : limits.idleTimeout
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        waitTimer = context.eventLoop.scheduleTask(in: timeout) {
+            let handler = loopBound.value
+            guard handler.stream == nil, handler.pendingHead == nil else { return }
+            if firstRequest {
+                handler.writeErrorAndClose(.requestTimeout, reason: "request header timeout")
+            } else {
+                handler.context?.close(promise: nil)
+            }
+        }
+    }
+
+    private func writeErrorAndClose(_ status: HTTPResponseStatus, reason: String) {
+        guard let context else { return }
+        let body = "\(status.code) \(status.reasonPhrase): \(reason)\n"
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "text/plain")
+        headers.add(name: "content-length", value: String(body.utf8.count))
+        headers.add(name: "connection", value: "close")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        worker.metrics.protocolError(listener: listenerName, status: Int(status.code))
+    }
+}

@@ -1,0 +1,127 @@
+import HerzCore
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOHTTP2
+import NIOSSL
+
+/// Builds the channel pipelines of downstream connections: the fewest handlers that do the job,
+/// since every handler costs on every request.
+///
+/// HTTP/1.1: decoder → encoder → pipelining guard → ``DownstreamHTTPHandler``.
+/// HTTP/2: NIO's HTTP/2 handler (with its flood protections) → per stream: HTTP/2↔HTTP/1 codec →
+/// ``DownstreamHTTPHandler``.
+enum DownstreamPipeline {
+    static func configureHTTP1(_ channel: Channel, worker: Worker, listener: ListenerConfig, scheme: String) throws {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderListSize = listener.limits.maxRequestHeadersBytes
+        limits.maxHeaderFieldSize = listener.limits.maxRequestHeadersBytes
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes,
+                                                                    limitConfiguration: limits)))
+        try sync.addHandler(HTTPResponseEncoder())
+        try sync.addHandler(HTTPServerPipelineHandler())
+        try sync.addHandler(DownstreamHTTPHandler(worker: worker, listenerName: listener.name, scheme: scheme, isHTTP2Stream: false))
+    }
+
+    static func http2Configuration(_ listener: ListenerConfig) -> (NIOHTTP2Handler.ConnectionConfiguration, NIOHTTP2Handler.StreamConfiguration) {
+        var connection = NIOHTTP2Handler.ConnectionConfiguration()
+        connection.initialSettings = [
+            HTTP2Setting(parameter: .maxConcurrentStreams, value: listener.limits.maxConcurrentStreams),
+            HTTP2Setting(parameter: .maxHeaderListSize, value: listener.limits.maxRequestHeadersBytes),
+            HTTP2Setting(parameter: .initialWindowSize, value: 1 << 20),
+        ]
+        connection.targetWindowSize = 4 << 20
+        // Flood protections (rapid reset, control-frame floods, CONTINUATION floods) stay at NIO's
+        // defaults, which are on.
+        var stream = NIOHTTP2Handler.StreamConfiguration()
+        stream.targetWindowSize = 1 << 20
+        return (connection, stream)
+    }
+
+    static func configureHTTP2(_ channel: Channel, worker: Worker, listener: ListenerConfig, scheme: String) throws {
+        let (connection, stream) = http2Configuration(listener)
+        let name = listener.name
+        // Before the HTTP/2 handler, so it sees every byte (stream frames never pass the handler).
+        try channel.pipeline.syncOperations.addHandler(HTTP2IdleCloser(timeout: listener.limits.idleTimeout))
+        _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+            mode: .server, connectionConfiguration: connection, streamConfiguration: stream
+        ) { streamChannel in
+            do {
+                try streamChannel.pipeline.syncOperations.addHandlers([
+                    HTTP2FramePayloadToHTTP1ServerCodec(),
+                    DownstreamHTTPHandler(worker: worker, listenerName: name, scheme: scheme, isHTTP2Stream: true),
+                ])
+                return streamChannel.eventLoop.makeSucceededVoidFuture()
+            } catch {
+                return streamChannel.eventLoop.makeFailedFuture(error)
+            }
+        }
+    }
+
+    /// Cleartext listener: HTTP/1.1 or HTTP/2 prior knowledge, told apart by the first bytes.
+    static func configureCleartext(_ channel: Channel, worker: Worker, listener: ListenerConfig) throws {
+        try channel.pipeline.syncOperations.addHandler(HTTPProtocolSniffer(
+            http1: { try configureHTTP1($0, worker: worker, listener: listener, scheme: "http") },
+            http2: { try configureHTTP2($0, worker: worker, listener: listener, scheme: "http") }))
+    }
+
+    /// TLS listener: ALPN picks `h2` or `http/1.1`.
+    static func configureTLS(_ channel: Channel, worker: Worker, listener: ListenerConfig, tls: NIOSSLContext) -> EventLoopFuture<Void> {
+        do {
+            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+        return channel.configureHTTP2SecureUpgrade(
+            h2ChannelConfigurator: { ch in
+                do { try configureHTTP2(ch, worker: worker, listener: listener, scheme: "https") }
+                catch { return ch.eventLoop.makeFailedFuture(error) }
+                return ch.eventLoop.makeSucceededVoidFuture()
+            },
+            http1ChannelConfigurator: { ch in
+                do { try configureHTTP1(ch, worker: worker, listener: listener, scheme: "https") }
+                catch { return ch.eventLoop.makeFailedFuture(error) }
+                return ch.eventLoop.makeSucceededVoidFuture()
+            })
+    }
+
+    static func makeTLSContext(_ tls: TLSConfig) throws -> NIOSSLContext {
+        let chain = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(file: tls.privateKeyPath, format: .pem)
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        configuration.applicationProtocols = ["h2", "http/1.1"]
+        return try NIOSSLContext(configuration: configuration)
+    }
+}
+
+/// Closes an HTTP/2 connection that has seen no frames either way for the idle timeout.
+final class HTTP2IdleCloser: ChannelDuplexHandler {
+    typealias InboundIn = NIOAny
+    typealias OutboundIn = NIOAny
+    private let timeout: TimeAmount
+    private var lastActivity = NIODeadline.now()
+    private var timer: RepeatedTask?
+
+    init(timeout: TimeAmount) { self.timeout = timeout }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleRepeatedTask(initialDelay: timeout, delay: .seconds(1)) { _ in
+            let (handler, context) = loopBound.value
+            if NIODeadline.now() - handler.lastActivity >= handler.timeout { context.close(promise: nil) }
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) { timer?.cancel() }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastActivity = .now()
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        lastActivity = .now()
+        context.write(data, promise: promise)
+    }
+}

@@ -1,1 +1,0 @@
-// HerzHTTP: SwiftNIO adapters (listeners, proxying, upstream pools, admin).

@@ -1,0 +1,47 @@
+import HerzCore
+import NIOCore
+
+/// One compiled, immutable configuration generation, shared read-only by every worker.
+///
+/// Built (and so validated) completely before it is installed; workers switch to a new snapshot
+/// between requests, and a request keeps the snapshot it started with until it ends. Cluster state
+/// that must survive a reload (health, circuit-breaker counters, stats) lives in ``SharedCluster``
+/// objects that a new snapshot reuses when the cluster's config did not change.
+public final class ConfigSnapshot: @unchecked Sendable {
+    public let config: HerzConfig
+    public let generation: Int
+    public let listeners: [String: ListenerRuntime]
+    public let clusters: [String: SharedCluster]
+
+    public init(config: HerzConfig, generation: Int, previous: ConfigSnapshot?) throws {
+        self.config = config
+        self.generation = generation
+        var listeners: [String: ListenerRuntime] = [:]
+        for listener in config.listeners {
+            listeners[listener.name] = try ListenerRuntime(config: listener)
+        }
+        self.listeners = listeners
+        var clusters: [String: SharedCluster] = [:]
+        for cluster in config.clusters {
+            if let old = previous?.clusters[cluster.name], old.config == cluster {
+                clusters[cluster.name] = old
+            } else {
+                clusters[cluster.name] = SharedCluster(config: cluster)
+            }
+        }
+        self.clusters = clusters
+    }
+}
+
+/// A listener's compiled routing and filter chain. Immutable; shared by all workers.
+public final class ListenerRuntime: @unchecked Sendable {
+    public let config: ListenerConfig
+    public let routeTable: RouteTable
+    public let filterFactories: [HTTPFilterFactory]
+
+    init(config: ListenerConfig) throws {
+        self.config = config
+        self.routeTable = try RouteTable(router: config.router)
+        self.filterFactories = makeFilterFactories(config.filters)
+    }
+}

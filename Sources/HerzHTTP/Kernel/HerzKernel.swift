@@ -1,0 +1,261 @@
+import Atomics
+import Foundation
+import HerzCore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOExtras
+import NIOPosix
+import NIOSSL
+
+/// The running proxy: worker event loops, bound listeners, the admin server, and the one path by
+/// which a new config gets in (validate whole → compile snapshot → hand to every worker).
+///
+/// Thread safety: public methods may be called from any thread (signal handlers, the admin
+/// server); they serialise on an internal lock and never block an event loop.
+public final class HerzKernel: @unchecked Sendable {
+    public let logger: Logger
+    public let metrics = MetricsRegistry()
+    let group: MultiThreadedEventLoopGroup
+    let adminGroup: MultiThreadedEventLoopGroup
+    let workers: [Worker]
+    let configPath: String?
+    private let lock = NIOLock()
+    private var snapshot: ConfigSnapshot
+    private var boundListeners: [String: BoundListener] = [:]
+    private var adminChannel: Channel?
+    private var healthCheckers: [String: ActiveHealthChecker] = [:]
+    private let quiesce: ServerQuiescingHelper
+    private(set) var lastReloadError: String?
+    private let startedAt = Date()
+    public let ready = ManagedAtomic<Bool>(false)
+
+    /// A listener bound on every worker (one SO_REUSEPORT socket per worker).
+    final class BoundListener {
+        let config: ListenerConfig
+        var channels: [Channel] = []
+        /// Swapped on reload so new TLS handshakes use new certificates.
+        let tlsContext: NIOLockedValueBox<NIOSSLContext?>
+        init(config: ListenerConfig, tls: NIOSSLContext?) {
+            self.config = config
+            self.tlsContext = NIOLockedValueBox(tls)
+        }
+    }
+
+    public init(config: HerzConfig, configPath: String?, workerCount: Int, logger: Logger) throws {
+        self.logger = logger
+        self.configPath = configPath
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, workerCount))
+        self.adminGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.quiesce = ServerQuiescingHelper(group: group)
+        let snapshot = try ConfigSnapshot(config: config, generation: 1, previous: nil)
+        self.snapshot = snapshot
+        var workers: [Worker] = []
+        for (index, loop) in group.makeIterator().enumerated() {
+            let worker = Worker(index: index, eventLoop: loop, snapshot: snapshot, logger: logger,
+                                metrics: HerzMetrics(shared: metrics))
+            if let accessLog = config.accessLog { worker.accessLog = AccessLogger(config: accessLog, eventLoop: loop) }
+            workers.append(worker)
+        }
+        self.workers = workers
+    }
+
+    public var currentSnapshot: ConfigSnapshot { lock.withLock { snapshot } }
+
+    // MARK: start
+
+    public func start() throws {
+        try lock.withLock {
+            for listener in snapshot.config.listeners where listener.protocol != .quic {
+                boundListeners[listener.name] = try bind(listener)
+            }
+            if let admin = snapshot.config.admin {
+                adminChannel = try AdminServer(kernel: self).bind(admin.address, group: adminGroup)
+            }
+            startHealthCheckers(snapshot)
+        }
+        ready.store(true, ordering: .releasing)
+        for listener in snapshot.config.listeners {
+            logger.info("listening", metadata: ["listener": "\(listener.name)", "address": "\(listener.address)", "protocol": "\(listener.protocol.rawValue)"])
+            if listener.protocol == .quic {
+                logger.warning("quic listeners are not served yet; ignoring", metadata: ["listener": "\(listener.name)"])
+            }
+        }
+    }
+
+    private func bind(_ listener: ListenerConfig) throws -> BoundListener {
+        let tls = try listener.tls.map { try DownstreamPipeline.makeTLSContext($0) }
+        let bound = BoundListener(config: listener, tls: tls)
+        for worker in workers {
+            let quiesce = self.quiesce
+            let metrics = self.metrics
+            let channel = try ServerBootstrap(group: worker.eventLoop)
+                .serverChannelOption(ChannelOptions.backlog, value: 1024)
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseport), value: 1)
+                .serverChannelInitializer { channel in
+                    channel.pipeline.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                }
+                .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+                .childChannelInitializer { channel in
+                    metrics.activeConnections.wrappingIncrement(ordering: .relaxed)
+                    channel.closeFuture.whenComplete { _ in metrics.activeConnections.wrappingDecrement(ordering: .relaxed) }
+                    let config = worker.snapshot.listeners[listener.name]?.config ?? listener
+                    if let tls = bound.tlsContext.withLockedValue({ $0 }) {
+                        return DownstreamPipeline.configureTLS(channel, worker: worker, listener: config, tls: tls)
+                    }
+                    do {
+                        try DownstreamPipeline.configureCleartext(channel, worker: worker, listener: config)
+                        return channel.eventLoop.makeSucceededVoidFuture()
+                    } catch {
+                        return channel.eventLoop.makeFailedFuture(error)
+                    }
+                }
+                .bind(host: listener.address.host, port: listener.address.port)
+                .wait()
+            bound.channels.append(channel)
+        }
+        return bound
+    }
+
+    // MARK: reload
+
+    /// Reloads from the config file given at start (SIGHUP, `POST /reload`). On any error the
+    /// running config stays in place and the error (with `file:line:col`) is returned and recorded.
+    @discardableResult
+    public func reload() -> Result<Int, Error> {
+        guard let configPath else {
+            return .failure(ReloadError.noConfigFile)
+        }
+        do {
+            let config = try ConfigLoader.load(path: configPath)
+            let generation = try apply(config)
+            metrics.reloadsOK.wrappingIncrement(ordering: .relaxed)
+            lock.withLock { lastReloadError = nil }
+            logger.info("config reloaded", metadata: ["generation": "\(generation)", "file": "\(configPath)"])
+            return .success(generation)
+        } catch {
+            metrics.reloadsFailed.wrappingIncrement(ordering: .relaxed)
+            lock.withLock { lastReloadError = "\(error)" }
+            logger.error("config reload rejected; the previous config keeps serving\n\(error)")
+            return .failure(error)
+        }
+    }
+
+    public enum ReloadError: Error, CustomStringConvertible {
+        case noConfigFile
+        case listenerChanged(String)
+        public var description: String {
+            switch self {
+            case .noConfigFile: return "no --config file to reload (running on built-in defaults)"
+            case .listenerChanged(let why): return why
+            }
+        }
+    }
+
+    /// Validates and installs a whole config; returns its generation.
+    public func apply(_ config: HerzConfig) throws -> Int {
+        try lock.withLock {
+            let next = try ConfigSnapshot(config: config, generation: snapshot.generation + 1, previous: snapshot)
+            // Listener sockets: bind new ones first (so a bind failure rejects the whole reload),
+            // then swap, then close removed ones.
+            var newBound: [String: BoundListener] = [:]
+            for listener in config.listeners where listener.protocol != .quic {
+                if let existing = boundListeners[listener.name] {
+                    guard existing.config.address == listener.address, existing.config.protocol == listener.protocol else {
+                        for bound in newBound.values { for c in bound.channels { c.close(promise: nil) } }
+                        throw ReloadError.listenerChanged("listener \(listener.name): address or protocol changed; give it a new name to move it")
+                    }
+                    if existing.config.tls != listener.tls {
+                        let tls = try listener.tls.map { try DownstreamPipeline.makeTLSContext($0) }
+                        existing.tlsContext.withLockedValue { $0 = tls }
+                    }
+                } else {
+                    newBound[listener.name] = try bind(listener)
+                }
+            }
+            snapshot = next
+            for worker in workers { worker.eventLoop.execute { worker.install(next) } }
+            let keep = Set(config.listeners.map(\.name))
+            for (name, bound) in boundListeners where !keep.contains(name) {
+                for channel in bound.channels { channel.close(promise: nil) }
+                boundListeners[name] = nil
+            }
+            boundListeners.merge(newBound) { $1 }
+            startHealthCheckers(next)
+            return next.generation
+        }
+    }
+
+    // MARK: health checks
+
+    private func startHealthCheckers(_ snapshot: ConfigSnapshot) {
+        var next: [String: ActiveHealthChecker] = [:]
+        for (name, shared) in snapshot.clusters where shared.config.healthCheck != nil {
+            if let existing = healthCheckers[name], existing.cluster === shared {
+                next[name] = existing
+            } else {
+                let checker = ActiveHealthChecker(cluster: shared, eventLoop: workers[0].eventLoop, logger: logger)
+                checker.start()
+                next[name] = checker
+            }
+        }
+        for (name, checker) in healthCheckers where next[name] !== checker { checker.stop() }
+        healthCheckers = next
+    }
+
+    // MARK: drain and stop
+
+    /// Stops accepting, lets in-flight requests finish (HTTP/1.1 `connection: close`, HTTP/2
+    /// GOAWAY) for up to `drain_timeout`, then closes everything. Completes when all is closed.
+    public func drainAndStop() {
+        ready.store(false, ordering: .releasing)
+        let timeout = currentSnapshot.config.drainTimeout
+        logger.info("draining", metadata: ["timeout": "\(timeout)"])
+        let done = group.next().makePromise(of: Void.self)
+        let drained = DispatchSemaphore(value: 0)
+        done.futureResult.whenComplete { _ in drained.signal() }
+        quiesce.initiateShutdown(promise: done)
+        if drained.wait(timeout: .now() + .nanoseconds(Int(timeout.nanoseconds))) == .timedOut {
+            logger.warning("drain timeout reached; closing remaining connections")
+        }
+        lock.withLock {
+            for checker in healthCheckers.values { checker.stop() }
+            healthCheckers.removeAll()
+        }
+        for worker in workers {
+            try? worker.eventLoop.submit {
+                worker.accessLog?.flush()
+                worker.shutdownClusters()
+            }.wait()
+        }
+        try? adminChannel?.close().wait()
+        try? group.syncShutdownGracefully()
+        try? adminGroup.syncShutdownGracefully()
+        logger.info("stopped")
+    }
+
+    // MARK: admin views
+
+    struct Status {
+        let ready: Bool
+        let generation: Int
+        let source: String
+        let listeners: [String]
+        let clusters: [String]
+        let reloadsOK: Int
+        let reloadsFailed: Int
+        let lastReloadError: String?
+        let uptimeSeconds: Int
+    }
+
+    func status() -> Status {
+        lock.withLock {
+            Status(ready: ready.load(ordering: .acquiring), generation: snapshot.generation, source: snapshot.config.source,
+                   listeners: snapshot.config.listeners.map(\.name), clusters: snapshot.config.clusters.map(\.name),
+                   reloadsOK: metrics.reloadsOK.load(ordering: .relaxed), reloadsFailed: metrics.reloadsFailed.load(ordering: .relaxed),
+                   lastReloadError: lastReloadError, uptimeSeconds: Int(Date().timeIntervalSince(startedAt)))
+        }
+    }
+}

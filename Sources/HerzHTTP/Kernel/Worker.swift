@@ -1,0 +1,64 @@
+import HerzCore
+import Logging
+import NIOCore
+
+/// Everything one event loop owns: its view of the current config and its per-cluster upstream
+/// state (balancers, outlier detectors, connection pools).
+///
+/// A worker is only ever touched on its own event loop, so nothing in it needs a lock. The kernel
+/// hands it a new ``ConfigSnapshot`` on reload with ``install(_:)``; requests already running keep
+/// the snapshot they started with.
+public final class Worker: @unchecked Sendable {
+    public let index: Int
+    public let eventLoop: EventLoop
+    let logger: Logger
+    let metrics: HerzMetrics
+    private(set) var snapshot: ConfigSnapshot
+    private var clusters: [String: WorkerCluster] = [:]
+    /// Streams in flight on this worker (for drain and /metrics).
+    var activeStreams = 0
+    var accessLog: AccessLogger?
+
+    init(index: Int, eventLoop: EventLoop, snapshot: ConfigSnapshot, logger: Logger, metrics: HerzMetrics) {
+        self.index = index
+        self.eventLoop = eventLoop
+        self.snapshot = snapshot
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// Switches to a new config generation. Clusters whose shared state carried over keep their
+    /// pools and balancers; removed clusters close their idle connections.
+    func install(_ new: ConfigSnapshot) {
+        eventLoop.preconditionInEventLoop()
+        snapshot = new
+        var kept: [String: WorkerCluster] = [:]
+        for (name, cluster) in clusters {
+            if let shared = new.clusters[name], shared === cluster.shared {
+                kept[name] = cluster
+            } else {
+                cluster.shutdown()
+            }
+        }
+        clusters = kept
+    }
+
+    /// The worker-local state of a cluster of the *current* snapshot, created on first use.
+    func cluster(named name: String, in snapshot: ConfigSnapshot) -> WorkerCluster? {
+        guard let shared = snapshot.clusters[name] else { return nil }
+        if let existing = clusters[name], existing.shared === shared { return existing }
+        if snapshot !== self.snapshot {
+            // A request from an older generation whose cluster changed: serve it from a private
+            // instance so the current generation's pools are not polluted.
+            return WorkerCluster(shared: shared, eventLoop: eventLoop)
+        }
+        let created = WorkerCluster(shared: shared, eventLoop: eventLoop)
+        clusters[name] = created
+        return created
+    }
+
+    func shutdownClusters() {
+        for cluster in clusters.values { cluster.shutdown() }
+        clusters.removeAll()
+    }
+}

@@ -1,0 +1,16 @@
+import NIOHTTP1
+
+/// The downstream side of one stream, as the ``ProxyStream`` sees it: an HTTP/1.1 connection's
+/// current request or one HTTP/2 stream channel. Implemented by ``DownstreamHTTPHandler``.
+protocol DownstreamResponder: AnyObject {
+    func writeResponse(_ part: HTTPServerResponsePart)
+    func flushResponse()
+    /// Pause (`false`) or resume reading the request body.
+    func setRequestReading(_ enabled: Bool)
+    var isResponseWritable: Bool { get }
+    /// Sends an informational `100 Continue`.
+    func sendContinue()
+    /// The stream is over. `reset`: the response is incomplete, so the downstream must see an
+    /// error (HTTP/1.1: close the connection; HTTP/2: RST_STREAM), never a response that looks whole.
+    func streamFinished(reset: Bool, closeConnection: Bool)
+}

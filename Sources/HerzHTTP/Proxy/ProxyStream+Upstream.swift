@@ -1,0 +1,346 @@
+import HerzCore
+import NIOCore
+import NIOHTTP1
+
+/// Routing, upstream attempts, retries and timeouts of a ``ProxyStream``.
+extension ProxyStream {
+    // MARK: request → upstream
+
+    func routeAndForward(_ head: HTTPRequestHead, endStream: Bool) {
+        guard let route = streamInfo.route else {
+            localReply(.notFound, "no route for \(head.headers.first(name: "host") ?? "") \(head.uri)\n")
+            return
+        }
+        guard let name = selectCluster(for: route, headers: head.headers, random: UInt64.random(in: 0 ... .max)),
+              let cluster = worker.cluster(named: name, in: snapshot) else {
+            localReply(.serviceUnavailable, "cluster not found\n")
+            return
+        }
+        clusterName = name
+        self.cluster = cluster
+        var upstream = head
+        applyRewrites(route: route, head: &upstream)
+        ProxyHeaderPolicy.apply(route.requestHeaders, to: &upstream.headers)
+        ProxyHeaderPolicy.prepareUpstreamRequest(&upstream.headers, clientAddress: streamInfo.clientAddress,
+                                                 scheme: streamInfo.scheme, requestID: streamInfo.requestID)
+        if cluster.shared.config.upstreamProtocol == .http1 { upstream.version = .http1_1 }
+        if head.headers.first(name: "expect")?.lowercased() == "100-continue" && !endStream {
+            responder?.sendContinue()
+        }
+        upstreamHead = upstream
+        hashKey = computeHashKey(policies: route.hashPolicy, headers: head.headers, clientIP: streamInfo.clientAddress)
+        if endStream { startRouteTimer() }
+        attempt()
+    }
+
+    func forwardBody(_ data: ByteBuffer, endStream: Bool) {
+        if retainable {
+            retainedBytes += data.readableBytes
+            if retainedBytes > Self.retainLimit {
+                retainable = false
+                retainedBody.removeAll()
+            } else if data.readableBytes > 0 {
+                retainedBody.append(data)
+            }
+        }
+        if data.readableBytes > 0 { forwardRequestPart(.body(.byteBuffer(data))) }
+        if endStream {
+            forwardRequestPart(.end(nil))
+            requestFullyForwarded()
+        }
+    }
+
+    func requestFullyForwarded() {
+        if routeTimer == nil { startRouteTimer() }
+    }
+
+    /// Writes to the upstream, or queues while the connection is not there yet (bounded: over the
+    /// buffer limit the downstream stops being read).
+    func forwardRequestPart(_ part: HTTPClientRequestPart) {
+        if let exchange {
+            exchange.write(part, flush: false)
+            if !exchange.isWritable {
+                setGate(.downstream, .peerNotWritable, true)
+            }
+            return
+        }
+        guard upstreamHead != nil else { return }  // a local reply is on its way
+        pendingBody.append(part)
+        if case .body(.byteBuffer(let buffer)) = part {
+            pendingBytes += buffer.readableBytes
+            if pendingBytes > listener.config.limits.bufferLimitBytes {
+                setGate(.downstream, .pendingQueueFull, true)
+            }
+        }
+    }
+
+    // MARK: attempts
+
+    func attempt() {
+        guard !finished, let cluster, let upstreamHead else { return }
+        attempts += 1
+        guard let endpoint = cluster.pick(hashKey: hashKey, excluded: triedEndpoints,
+                                          metadataMatch: streamInfo.route?.metadataMatch ?? [:]) else {
+            upstreamFailedBeforeResponse(.connectFailure("no healthy upstream"), retryable: false, overloaded: false)
+            return
+        }
+        triedEndpoints.append(endpoint)
+        if !countedActiveRequest {
+            let active = cluster.shared.activeRequests.loadThenWrappingIncrement(ordering: .relaxed)
+            countedActiveRequest = true
+            if active >= cluster.shared.config.circuitBreakers.maxRequests {
+                upstreamFailedBeforeResponse(.overflow("max_requests reached"), retryable: false, overloaded: true)
+                return
+            }
+        }
+        cluster.requestStarted(endpoint)
+        attemptEndpoint = endpoint
+        startTryTimer()
+        let pool = cluster.pool(for: endpoint)
+        let id = pool.acquire { [weak self] result in
+            guard let self else {
+                if case .success(let exchange) = result { exchange.release(reusable: true) }
+                return
+            }
+            self.waiter = nil
+            self.connected(result, endpoint: endpoint, head: upstreamHead)
+        }
+        if let id { waiter = (pool, id) }
+    }
+
+    private func connected(_ result: Result<UpstreamExchange, UpstreamFailure>, endpoint: Int, head: HTTPRequestHead) {
+        switch result {
+        case .failure(let failure):
+            endAttempt(.connectFailure)
+            if case .overflow = failure {
+                upstreamFailedBeforeResponse(failure, retryable: false, overloaded: true)
+            } else {
+                upstreamFailedBeforeResponse(failure, retryable: true, overloaded: false)
+            }
+        case .success(let exchange):
+            guard !finished else {
+                exchange.release(reusable: true)
+                endAttempt(.cancelled)
+                return
+            }
+            self.exchange = exchange
+            exchange.attach(self)
+            exchange.write(.head(head), flush: false)
+            if attempts > 1 {
+                // A retry replays the retained body (pendingBody only holds parts sent after it).
+                // Every body part forwarded so far is retained (or retries are off), so the queue
+                // only holds duplicates of it.
+                for chunk in retainedBody { exchange.write(.body(.byteBuffer(chunk)), flush: false) }
+                if forwardedRequestEnd { exchange.write(.end(nil), flush: false) }
+            } else {
+                for part in pendingBody { exchange.write(part, flush: false) }
+            }
+            pendingBody.removeAll()
+            pendingBytes = 0
+            setGate(.downstream, .pendingQueueFull, false)
+            if !upstreamGate.reasons.isEmpty { exchange.setReading(false) }
+            exchange.flush()
+        }
+    }
+
+    /// Ends the current attempt's accounting (balancer, stats, outlier detection) exactly once.
+    func endAttempt(_ outcome: WorkerCluster.AttemptOutcome) {
+        guard let endpoint = attemptEndpoint else { return }
+        attemptEndpoint = nil
+        cluster?.requestFinished(endpoint, outcome: outcome)
+    }
+
+    func cancelWaiter() {
+        if let waiter {
+            waiter.pool.cancelWaiter(waiter.id)
+            self.waiter = nil
+        }
+    }
+
+    func releaseActiveRequest() {
+        if countedActiveRequest, let cluster {
+            cluster.shared.activeRequests.wrappingDecrement(ordering: .relaxed)
+            countedActiveRequest = false
+        }
+    }
+
+    /// A local reply replaced the upstream exchange.
+    func abandonUpstream() {
+        tryTimer?.cancel(); tryTimer = nil
+        routeTimer?.cancel(); routeTimer = nil
+        cancelWaiter()
+        endAttempt(.cancelled)
+        if let exchange {
+            self.exchange = nil
+            exchange.release(reusable: false)
+        }
+        upstreamHead = nil
+        pendingBody.removeAll()
+    }
+
+    // MARK: failures and retries
+
+    private func retryPolicyAllows(_ condition: RetryPolicy.Condition) -> Bool {
+        guard let policy = streamInfo.route?.retryPolicy, attempts <= policy.numRetries else { return false }
+        guard retainable else { return false }
+        switch condition {
+        case .fiveXX: return policy.retryOn.contains(.fiveXX)
+        case .gatewayError: return policy.retryOn.contains(.gatewayError) || policy.retryOn.contains(.fiveXX)
+        case .connectFailure:
+            return policy.retryOn.contains(.connectFailure) || policy.retryOn.contains(.gatewayError) || policy.retryOn.contains(.fiveXX)
+        case .reset:
+            return policy.retryOn.contains(.reset) || policy.retryOn.contains(.fiveXX)
+        }
+    }
+
+    private func retry() {
+        guard let cluster else { return }
+        let retries = cluster.shared.activeRetries.loadThenWrappingIncrement(ordering: .relaxed)
+        defer { cluster.shared.activeRetries.wrappingDecrement(ordering: .relaxed) }
+        guard retries < cluster.shared.config.circuitBreakers.maxRetries else { return }
+        worker.metrics.retry(cluster: cluster.shared.config.name)
+        attempt()
+    }
+
+    func upstreamFailedBeforeResponse(_ failure: UpstreamFailure, retryable: Bool, overloaded: Bool) {
+        guard !finished else { return }
+        tryTimer?.cancel(); tryTimer = nil
+        let condition: RetryPolicy.Condition
+        if case .connectFailure = failure { condition = .connectFailure } else { condition = .reset }
+        if retryable && retryPolicyAllows(condition) {
+            let before = attempts
+            retry()
+            if attempts > before { return }
+        }
+        failureReason = "\(failure)"
+        var headers = HTTPHeaders()
+        if overloaded { headers.add(name: "x-herz-overloaded", value: "true") }
+        let body: String
+        switch failure {
+        case .connectFailure(let why): body = "upstream connect error: \(why)\n"
+        case .reset(let why): body = "upstream reset before response: \(why)\n"
+        case .overflow(let why): body = "upstream overloaded: \(why)\n"
+        case .protocolError(let why): body = "upstream protocol error: \(why)\n"
+        }
+        if case .protocolError = failure {
+            localReply(.badGateway, body, headers: headers)
+        } else {
+            localReply(.serviceUnavailable, body, headers: headers)
+        }
+    }
+
+    // MARK: UpstreamResponseDelegate
+
+    func upstreamReceived(_ part: HTTPClientResponsePart) {
+        guard !finished, let exchange else { return }
+        switch part {
+        case .head(var head):
+            if head.status.code < 200 { return }  // 1xx: Herz answers 100-continue itself
+            tryTimer?.cancel(); tryTimer = nil
+            let code = Int(head.status.code)
+            let condition: RetryPolicy.Condition? = code >= 500
+                ? ([502, 503, 504].contains(code) ? .gatewayError : .fiveXX) : nil
+            if let condition, retryPolicyAllows(condition) {
+                self.exchange = nil
+                exchange.release(reusable: false)
+                endAttempt(.status(code))
+                let before = attempts
+                retry()
+                if attempts > before { return }
+                // Retry budget exhausted: there is no response to pass on any more.
+                localReply(HTTPResponseStatus(statusCode: code), "upstream error \(code)\n")
+                return
+            }
+            responseStarted = true
+            upstreamStatus = code
+            upstreamResponseKeepAlive = head.isKeepAlive
+            if let route = streamInfo.route { ProxyHeaderPolicy.apply(route.responseHeaders, to: &head.headers) }
+            ProxyHeaderPolicy.prepareDownstreamResponse(&head.headers)
+            head.version = requestHead?.version ?? .http1_1
+            filterManager.encodeHeaders(head, endStream: false)
+        case .body(let buffer):
+            filterManager.encodeData(buffer, endStream: false)
+        case .end(let trailers):
+            self.exchange = nil
+            endAttempt(.status(upstreamStatus))
+            exchange.release(reusable: upstreamResponseKeepAlive && forwardedRequestEnd)
+            if let trailers {
+                filterManager.encodeTrailers(trailers)
+            } else {
+                filterManager.encodeData(ByteBuffer(), endStream: true)
+            }
+        }
+    }
+
+    func upstreamReadComplete() {
+        responder?.flushResponse()
+    }
+
+    func upstreamFailed(_ failure: UpstreamFailure) {
+        guard !finished, let exchange else { return }
+        self.exchange = nil
+        endAttempt(.reset)
+        exchange.release(reusable: false)
+        if responseStarted {
+            // Never let a truncated response look complete: reset the downstream.
+            failureReason = "upstream reset mid-response: \(failure)"
+            filterManager.resetStream(.peerReset)
+            finish(reset: true)
+        } else {
+            upstreamFailedBeforeResponse(failure, retryable: true, overloaded: false)
+        }
+    }
+
+    func upstreamWritabilityChanged(isWritable: Bool) {
+        setGate(.downstream, .peerNotWritable, !isWritable)
+    }
+
+    // MARK: timers
+
+    func startRouteTimer() {
+        guard routeTimer == nil, let timeout = streamInfo.route?.timeout, timeout > .zero else { return }
+        routeTimer = worker.eventLoop.scheduleTask(in: timeout) { [weak self] in
+            self?.timedOut(perTry: false)
+        }
+    }
+
+    func startTryTimer() {
+        tryTimer?.cancel()
+        guard let timeout = streamInfo.route?.retryPolicy?.perTryTimeout, timeout > .zero else { return }
+        tryTimer = worker.eventLoop.scheduleTask(in: timeout) { [weak self] in
+            self?.timedOut(perTry: true)
+        }
+    }
+
+    private func timedOut(perTry: Bool) {
+        guard !finished else { return }
+        if perTry { tryTimer = nil } else { routeTimer = nil }
+        if let exchange {
+            self.exchange = nil
+            endAttempt(.timeout)
+            exchange.release(reusable: false)
+        }
+        cancelWaiter()
+        if responseStarted {
+            failureReason = "upstream timeout mid-response"
+            filterManager.resetStream(.peerReset)
+            finish(reset: true)
+            return
+        }
+        if perTry, routeTimer != nil, retryPolicyAllows(.reset) || retryPolicyAllows(.gatewayError) {
+            let before = attempts
+            retry()
+            if attempts > before { responder?.flushResponse(); return }
+        }
+        failureReason = perTry ? "upstream per-try timeout" : "upstream timeout"
+        localReply(.gatewayTimeout, "upstream request timeout\n")
+        responder?.flushResponse()
+    }
+
+    /// A reply generated by the router itself (404, 502, 503, 504): it still runs every filter's
+    /// encode path.
+    func localReply(_ status: HTTPResponseStatus, _ body: String, headers: HTTPHeaders = HTTPHeaders()) {
+        abandonUpstream()
+        filterManager.sendLocalReply(status: status, body: body, headers: headers)
+    }
+}

@@ -1,0 +1,202 @@
+import HerzCore
+import NIOCore
+import NIOHTTP1
+
+/// One proxied request: runs the filter chain, routes, talks to the upstream (with retries and
+/// timeouts) and writes the response downstream.
+///
+/// Owned by the worker's event loop; never crosses threads. It is the ``FilterManagerSink`` of its
+/// ``FilterManager`` and the delegate of its current upstream exchange, and it translates between
+/// the two: the filter manager decides *what* happens to headers and bodies, this class performs the
+/// I/O it asks for.
+final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
+    let worker: Worker
+    let snapshot: ConfigSnapshot
+    let listener: ListenerRuntime
+    let streamInfo: StreamInfo
+    weak var responder: DownstreamResponder?
+    private(set) var filterManager: FilterManager!
+    let startTime: NIODeadline
+
+    // Request side.
+    var requestHead: HTTPRequestHead?
+    var upstreamHead: HTTPRequestHead?
+    var requestComplete = false           // the downstream finished sending
+    var forwardedRequestEnd = false       // the filter chain released the request's end
+    var retainedBody: [ByteBuffer] = []   // for retries, while small enough
+    var retainedBytes = 0
+    var retainable = true
+    var pendingBody: [HTTPClientRequestPart] = []  // waiting for an upstream connection
+    var pendingBytes = 0
+    var downstreamGate = ReadGate()
+    var upstreamGate = ReadGate()
+
+    // Routing and upstream.
+    var clusterName: String?
+    var cluster: WorkerCluster?
+    var hashKey: UInt64?
+    var exchange: UpstreamExchange?
+    var waiter: (pool: EndpointPool, id: Int)?
+    var attempts = 0
+    var attemptEndpoint: Int?
+    var triedEndpoints: [Int] = []
+    var countedActiveRequest = false
+    var routeTimer: Scheduled<Void>?
+    var tryTimer: Scheduled<Void>?
+
+    // Response side.
+    var responseStarted = false          // upstream response head accepted (no more retries)
+    var responseHeadSent = false         // a response head went downstream
+    var responseStatus: HTTPResponseStatus?
+    var upstreamStatus = 0
+    var responseBytes = 0
+    var upstreamResponseKeepAlive = true
+    var finished = false
+    var closeConnectionAfter = false
+    var failureReason: String?
+
+    /// Largest request body kept for a retry; larger bodies disable retries.
+    static let retainLimit = 64 * 1024
+
+    init(worker: Worker, snapshot: ConfigSnapshot, listener: ListenerRuntime, responder: DownstreamResponder,
+         clientAddress: String?, scheme: String) {
+        self.worker = worker
+        self.snapshot = snapshot
+        self.listener = listener
+        self.responder = responder
+        self.startTime = .now()
+        self.streamInfo = StreamInfo(listenerName: listener.config.name, clientAddress: clientAddress,
+                                     scheme: scheme, requestID: "")
+    }
+
+    // MARK: downstream events
+
+    func receiveHead(_ head: HTTPRequestHead, endStream: Bool) {
+        requestHead = head
+        requestComplete = endStream
+        if let id = head.headers.first(name: "x-request-id"), !id.isEmpty {
+            streamInfo.requestID = id
+        } else {
+            streamInfo.requestID = RequestID.make()
+        }
+        let match = listener.routeTable.match(authority: head.headers.first(name: "host"), head: head)
+        streamInfo.route = match?.route
+        let filters = listener.filterFactories.map { $0.makeFilter(streamInfo: streamInfo) }
+        filterManager = FilterManager(filters: filters, streamInfo: streamInfo,
+                                      bufferLimit: listener.config.limits.bufferLimitBytes, sink: self)
+        worker.activeStreams += 1
+        filterManager.decodeHeaders(head, endStream: endStream)
+    }
+
+    func receiveBody(_ data: ByteBuffer) {
+        guard !finished else { return }
+        filterManager.decodeData(data, endStream: false)
+    }
+
+    func receiveEnd(_ trailers: HTTPHeaders?) {
+        requestComplete = true
+        guard !finished else { return }
+        if let trailers {
+            filterManager.decodeTrailers(trailers)
+        } else {
+            filterManager.decodeData(ByteBuffer(), endStream: true)
+        }
+    }
+
+    /// The downstream went away (connection closed or HTTP/2 stream reset) before the stream finished.
+    func downstreamClosed() {
+        guard !finished else { return }
+        failureReason = failureReason ?? "downstream closed"
+        filterManager?.resetStream(.peerReset)
+        if !finished { finish(reset: true) }
+    }
+
+    func downstreamReadComplete() {
+        exchange?.flush()
+    }
+
+    func downstreamWritabilityChanged(isWritable: Bool) {
+        if let enabled = upstreamGate.set(.peerNotWritable, !isWritable) {
+            exchange?.setReading(enabled)
+        }
+    }
+
+    // MARK: FilterManagerSink
+
+    func filterManager(_ manager: FilterManager, perform action: FilterManagerAction) {
+        switch action {
+        case .forwardRequestHead(let head, let endStream):
+            forwardedRequestEnd = endStream
+            routeAndForward(head, endStream: endStream)
+        case .forwardRequestData(let data, let endStream):
+            forwardedRequestEnd = endStream
+            forwardBody(data, endStream: endStream)
+        case .forwardRequestTrailers(let trailers):
+            forwardedRequestEnd = true
+            forwardRequestPart(.end(trailers))
+            requestFullyForwarded()
+        case .sendResponseHead(var head, let endStream):
+            if !requestComplete {
+                // The response ends before the request: this HTTP/1.1 connection cannot be reused.
+                closeConnectionAfter = true
+            }
+            if closeConnectionAfter && head.version.major == 1 {
+                head.headers.replaceOrAdd(name: "connection", value: "close")
+            }
+            responseHeadSent = true
+            responseStatus = head.status
+            responder?.writeResponse(.head(head))
+            if endStream { responder?.writeResponse(.end(nil)) }
+        case .sendResponseData(let data, let endStream):
+            responseBytes += data.readableBytes
+            if data.readableBytes > 0 { responder?.writeResponse(.body(.byteBuffer(data))) }
+            if endStream { responder?.writeResponse(.end(nil)) }
+        case .sendResponseTrailers(let trailers):
+            responder?.writeResponse(.end(trailers))
+        case .pauseReading(let peer):
+            setGate(peer, .filterWatermark, true)
+        case .resumeReading(let peer):
+            setGate(peer, .filterWatermark, false)
+        case .cancelUpstream:
+            abandonUpstream()
+        case .resetStream(let reason):
+            failureReason = failureReason ?? "\(reason)"
+            finish(reset: true)
+        case .streamComplete:
+            finish(reset: false)
+        }
+    }
+
+    func setGate(_ peer: StreamPeer, _ reason: ReadGate.Reason, _ active: Bool) {
+        switch peer {
+        case .downstream:
+            if let enabled = downstreamGate.set(reason, active) { responder?.setRequestReading(enabled) }
+        case .upstream:
+            if let enabled = upstreamGate.set(reason, active) { exchange?.setReading(enabled) }
+        }
+    }
+
+    // MARK: completion
+
+    func finish(reset: Bool) {
+        guard !finished else { return }
+        finished = true
+        routeTimer?.cancel(); routeTimer = nil
+        tryTimer?.cancel(); tryTimer = nil
+        if let exchange {
+            self.exchange = nil
+            exchange.release(reusable: false)
+        }
+        cancelWaiter()
+        endAttempt(.cancelled)
+        releaseActiveRequest()
+        worker.activeStreams -= 1
+        worker.metrics.recordRequest(stream: self, reset: reset)
+        worker.accessLog?.log(stream: self, reset: reset)
+        responder?.flushResponse()
+        responder?.streamFinished(reset: reset, closeConnection: closeConnectionAfter)
+        responder = nil
+    }
+
+    var routeName: String { streamInfo.route?.name ?? "none" }
+}

@@ -1,0 +1,179 @@
+"""Starts Herz's real binaries for integration tests: demo upstreams and the kernel.
+
+Every process gets free loopback ports, is stopped at the end of the test, and its output is kept
+so a failing test can show what the kernel logged.
+"""
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import textwrap
+import time
+import urllib.request
+
+BIN_DIR = os.environ.get("HERZ_BIN_DIR", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug"))
+
+
+def binary(name):
+    path = os.path.join(BIN_DIR, name)
+    if not os.path.exists(path):
+        raise RuntimeError(f"{path} not found: build first (swift build) or set HERZ_BIN_DIR")
+    return path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=15.0, interval=0.05, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if predicate():
+                return
+        except Exception:
+            pass
+        time.sleep(interval)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+class Process:
+    def __init__(self, args, name):
+        self.name = name
+        self.log = tempfile.NamedTemporaryFile(prefix=f"herz-{name}-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def output(self):
+        with open(self.log.name, "r", errors="replace") as f:
+            return f.read()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+class Upstream(Process):
+    """A herz-demo-upstream on a free port."""
+
+    def __init__(self, name="up", h2=False, port=None):
+        self.port = port or free_port()
+        args = [binary("herz-demo-upstream"), "--port", str(self.port), "--name", name, "--threads", "1"]
+        if h2:
+            args.append("--h2")
+        super().__init__(args, f"upstream-{name}")
+        wait_for(lambda: "listening" in self.output(), what=f"upstream {name} to listen")
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+
+class Kernel(Process):
+    """herz-kernel on a YAML config written from a template.
+
+    The template may use {port}, {admin} and {upstreams[i]} placeholders, filled with free ports
+    and the given upstreams' addresses.
+    """
+
+    def __init__(self, config, upstreams=(), workers=1, extra_args=(), wait_ready=True, **fmt):
+        self.port = free_port()
+        self.admin_port = free_port()
+        self.fmt = dict(port=self.port, admin=self.admin_port, upstreams=[u.address for u in upstreams], **fmt)
+        self.config_file = tempfile.NamedTemporaryFile("w", prefix="herz-", suffix=".yaml", delete=False)
+        self.write_config(config)
+        args = [binary("herz-kernel"), "--config", self.config_file.name, "--workers", str(workers), *extra_args]
+        super().__init__(args, "kernel")
+        if wait_ready:
+            wait_for(lambda: self.admin_get("/readyz")[0] == 200, what="kernel readiness")
+
+    def write_config(self, config):
+        text = textwrap.dedent(config).format(**self.fmt)
+        with open(self.config_file.name, "w") as f:
+            f.write(text)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def admin_get(self, path):
+        return http_request(f"http://127.0.0.1:{self.admin_port}{path}")
+
+    def admin_post(self, path):
+        return http_request(f"http://127.0.0.1:{self.admin_port}{path}", method="POST")
+
+
+def http_request(url, method="GET", headers=None, data=None, timeout=10):
+    req = urllib.request.Request(url, method=method, headers=headers or {}, data=data)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, resp.read().decode("utf-8", "replace"), dict(resp.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8", "replace"), dict(e.headers)
+
+
+def curl(*args, timeout=30):
+    """Runs curl; returns (exit code, stdout, stderr)."""
+    p = subprocess.run(["curl", "-sS", "--max-time", str(timeout), *args], capture_output=True, timeout=timeout + 5)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def curl_status(*args, timeout=30):
+    code, out, err = curl("-o", "/dev/null", "-w", "%{http_code}", *args, timeout=timeout)
+    return int(out or 0)
+
+
+def raw_exchange(port, data, timeout=5.0, read_until_close=True):
+    """Sends raw bytes to 127.0.0.1:port and returns everything read until the peer closes
+    (or the timeout passes)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        chunks = []
+        s.settimeout(timeout)
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                if not read_until_close:
+                    break
+        except socket.timeout:
+            pass
+        return b"".join(chunks)
+
+
+BASIC_CONFIG = """
+admin: {{ address: "127.0.0.1:{admin}" }}
+listeners:
+  - name: main
+    address: "127.0.0.1:{port}"
+    protocol: http
+    filters:
+      - type: router
+        config:
+          virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+                - match: {{ prefix: "/" }}
+                  route: {{ cluster: backend }}
+clusters:
+  - name: backend
+    endpoints:
+      - {{ address: "{upstreams[0]}" }}
+"""

@@ -1,0 +1,220 @@
+"""Proxying over HTTP/1.1, h2c and HTTP/2 over TLS, as a user drives it with curl."""
+import json
+import os
+import socket
+import subprocess
+
+import pytest
+
+import herz_harness as h
+
+
+def upstream_headers(kernel, *curl_args):
+    code, out, err = h.curl(*curl_args, f"{kernel.url}/echo?headers=1")
+    assert code == 0, err
+    data = json.loads(out)
+    return {k.lower(): v for k, v in data["headers"]}, data
+
+
+def test_http1_get_is_proxied(procs):
+    up = procs.upstream("alpha")
+    k = procs.kernel(h.BASIC_CONFIG, [up])
+    code, out, err = h.curl("-i", f"{k.url}/hello")
+    assert code == 0, err
+    assert out.startswith("HTTP/1.1 200")
+    assert "hello from alpha" in out
+    assert "via: 1.1 herz" in out.lower()
+
+
+def test_forwarding_headers_reach_upstream(procs):
+    up = procs.upstream()
+    k = procs.kernel(h.BASIC_CONFIG, [up])
+    headers, data = upstream_headers(k, "-H", "X-Forwarded-For: 203.0.113.9", "-H", "Connection: x-secret",
+                                     "-H", "X-Secret: 1", "-H", "Keep-Alive: timeout=5")
+    assert headers["x-forwarded-for"] == "203.0.113.9, 127.0.0.1"
+    assert headers["x-forwarded-proto"] == "http"
+    assert headers["via"] == "1.1 herz"
+    assert len(headers["x-request-id"]) == 36
+    # Hop-by-hop headers, including those named in Connection, never cross the proxy.
+    assert "x-secret" not in headers and "keep-alive" not in headers
+    assert data["uri"] == "/echo?headers=1"
+
+
+def test_request_id_is_kept_when_given(procs):
+    up = procs.upstream()
+    k = procs.kernel(h.BASIC_CONFIG, [up])
+    headers, _ = upstream_headers(k, "-H", "x-request-id: abc-123")
+    assert headers["x-request-id"] == "abc-123"
+
+
+def test_h2c_prior_knowledge(procs):
+    up = procs.upstream("beta")
+    k = procs.kernel(h.BASIC_CONFIG, [up])
+    code, out, err = h.curl("-i", "--http2-prior-knowledge", f"{k.url}/x")
+    assert code == 0, err
+    assert out.startswith("HTTP/2 200")
+    assert "hello from beta" in out
+
+
+def test_post_body_round_trips_http1_and_h2(procs, tmp_path):
+    up = procs.upstream()
+    k = procs.kernel(h.BASIC_CONFIG, [up])
+    payload = os.urandom(3 * 1024 * 1024 + 7)
+    f = tmp_path / "body.bin"
+    f.write_bytes(payload)
+    for proto in ("--http1.1", "--http2-prior-knowledge"):
+        p = subprocess.run(["curl", "-sS", proto, "--data-binary", f"@{f}", "-H", "content-type: application/octet-stream",
+                            f"{k.url}/echo"], capture_output=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout == payload, proto
+
+
+def test_expect_100_continue(procs, tmp_path):
+    up = procs.upstream()
+    k = procs.kernel(h.BASIC_CONFIG, [up])
+    f = tmp_path / "b"
+    f.write_bytes(b"x" * 200_000)
+    code, out, err = h.curl("-v", "-H", "Expect: 100-continue", "--data-binary", f"@{f}", f"{k.url}/sink")
+    assert code == 0, err
+    assert "HTTP/1.1 100" in err
+    assert json.loads(out)["bytes"] == 200_000
+
+
+def test_http1_pipelining_answers_in_order(procs):
+    up = procs.upstream()
+    k = procs.kernel(h.BASIC_CONFIG, [up])
+    reqs = b"".join(f"GET /status/{c} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for c in (201, 202, 203))
+    reqs += b"GET /status/204 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    out = h.raw_exchange(k.port, reqs)
+    statuses = [line.split()[1] for line in out.split(b"\r\n") if line.startswith(b"HTTP/1.1")]
+    assert statuses == [b"201", b"202", b"203", b"204"]
+
+
+def test_keepalive_reuses_upstream_connections(procs):
+    up = procs.upstream()
+    k = procs.kernel(h.BASIC_CONFIG, [up])
+    urls = [f"{k.url}/small"] * 50
+    code, out, err = h.curl(*urls)
+    assert code == 0 and out == "Hello, World!" * 50
+    _, body, _ = k.admin_get("/clusters")
+    clusters = json.loads(body)["clusters"]
+    assert clusters[0]["connections"] <= 2
+
+
+TLS_CONFIG = """
+admin: {{ address: "127.0.0.1:{admin}" }}
+listeners:
+  - name: tls
+    address: "127.0.0.1:{port}"
+    protocol: https
+    tls: {{ cert: "{cert}", key: "{key}" }}
+    filters:
+      - type: router
+        config:
+          virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+                - match: {{ prefix: "/" }}
+                  route: {{ cluster: backend }}
+clusters:
+  - name: backend
+    endpoints:
+      - {{ address: "{upstreams[0]}" }}
+"""
+
+
+@pytest.fixture
+def certs(tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+def test_https_negotiates_h2_and_http11_by_alpn(procs, certs):
+    up = procs.upstream("tls")
+    k = procs.kernel(TLS_CONFIG, [up], cert=certs[0], key=certs[1])
+    base = f"https://localhost:{k.port}"
+    code, out, err = h.curl("-i", "--cacert", certs[0], "--http2", f"{base}/")
+    assert code == 0, err
+    assert out.startswith("HTTP/2 200") and "hello from tls" in out
+    code, out, err = h.curl("-i", "--cacert", certs[0], "--http1.1", f"{base}/")
+    assert code == 0, err
+    assert out.startswith("HTTP/1.1 200")
+
+
+def test_h2load_over_tls_and_h2c(procs, certs):
+    up = procs.upstream()
+    k = procs.kernel(TLS_CONFIG, [up], cert=certs[0], key=certs[1])
+    p = subprocess.run(["h2load", "-n", "2000", "-c", "4", "-m", "10", f"https://127.0.0.1:{k.port}/small"],
+                       capture_output=True, text=True, timeout=120)
+    assert "2000 succeeded, 0 failed" in p.stdout, p.stdout
+
+
+H2_UPSTREAM_CONFIG = """
+admin: {{ address: "127.0.0.1:{admin}" }}
+listeners:
+  - name: main
+    address: "127.0.0.1:{port}"
+    protocol: http
+    filters:
+      - type: router
+        config:
+          virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+                - match: {{ prefix: "/" }}
+                  route: {{ cluster: grpc }}
+clusters:
+  - name: grpc
+    upstream_protocol: http2
+    endpoints:
+      - {{ address: "{upstreams[0]}" }}
+"""
+
+
+def h2_request(port, path, headers=(), body=b""):
+    """A minimal HTTP/2 prior-knowledge client (python-h2) returning (headers, body, trailers)."""
+    import h2.config
+    import h2.connection
+    import h2.events
+
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    sid = conn.get_next_available_stream_id()
+    conn.send_headers(sid, [(":method", "POST" if body else "GET"), (":path", path), (":scheme", "http"),
+                            (":authority", f"127.0.0.1:{port}"), *headers], end_stream=not body)
+    if body:
+        conn.send_data(sid, body, end_stream=True)
+    sock.sendall(conn.data_to_send())
+    resp_headers, trailers, data, done = None, None, b"", False
+    while not done:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        for ev in conn.receive_data(chunk):
+            if isinstance(ev, h2.events.ResponseReceived):
+                resp_headers = dict((k.decode(), v.decode()) for k, v in ev.headers)
+            elif isinstance(ev, h2.events.DataReceived):
+                data += ev.data
+                conn.acknowledge_received_data(ev.flow_controlled_length, sid)
+            elif isinstance(ev, h2.events.TrailersReceived):
+                trailers = dict((k.decode(), v.decode()) for k, v in ev.headers)
+            elif isinstance(ev, (h2.events.StreamEnded, h2.events.StreamReset)):
+                done = True
+        sock.sendall(conn.data_to_send())
+    sock.close()
+    return resp_headers, data, trailers
+
+
+def test_grpc_style_trailers_pass_through_http2(procs):
+    up = procs.upstream("g", h2=True)
+    k = procs.kernel(H2_UPSTREAM_CONFIG, [up])
+    headers, body, trailers = h2_request(k.port, "/trailers", headers=[("te", "trailers"), ("content-type", "application/grpc")])
+    assert headers[":status"] == "200"
+    assert body == b"ok"
+    assert trailers == {"grpc-status": "0", "x-trailer": "yes"}
