@@ -102,27 +102,4 @@ final class ConsistentHashingTests: XCTestCase {
             XCTAssertTrue(counts.allSatisfy { $0 > 700 }, "\(policy): \(counts)")
         }
     }
-
-    func testRingSizeFollowsMinimumAndWeights() {
-        // Envoy's scale: the lightest member gets ⌈share · minimum⌉ points, the others in proportion.
-        let weighted = RingHashBalancer(endpoints: LB.endpoints(weights: [1, 3]), minimumRingSize: 1024)
-        XCTAssertEqual(weighted.ringSize, 1024) // 256 + 768
-        let thirds = RingHashBalancer(endpoints: LB.endpoints(weights: [1, 1, 1]), minimumRingSize: 1000)
-        XCTAssertEqual(thirds.ringSize, 1002) // 3 × ⌈1000/3⌉
-        let small = RingHashBalancer(endpoints: LB.endpoints(weights: [1, 1, 1]), minimumRingSize: 3)
-        XCTAssertEqual(small.ringSize, 3)
-    }
-
-    func testMaglevSlotsFollowWeights() {
-        let lb = MaglevBalancer(endpoints: LB.endpoints(weights: [1, 2, 5]), tableSize: 65537)
-        let slots = (0..<3).map { lb.slotCount(of: $0) }
-        XCTAssertEqual(slots.reduce(0, +), 65537)
-        LB.assertProportional(slots, weights: [1, 2, 5], tolerance: 0.01)
-    }
-
-    func testMaglevTableSizeIsPrime() {
-        XCTAssertEqual(MaglevBalancer(endpoints: LB.endpoints(weights: [1]), tableSize: 65536).tableSize, 65537)
-        XCTAssertEqual(MaglevBalancer(endpoints: LB.endpoints(weights: [1, 1]), tableSize: 251).tableSize, 251)
-        XCTAssertEqual(MaglevBalancer(endpoints: LB.endpoints(weights: [1, 1, 1]), tableSize: 1).tableSize, 3)
-    }
 }
