@@ -19,7 +19,7 @@ extension ProxyStream {
         clusterName = name
         self.cluster = cluster
         var upstream = head
-        applyRewrites(route: route, head: &upstream)
+        applyRewrites(for: route, to: &upstream)
         ProxyHeaderPolicy.apply(route.requestHeaders, to: &upstream.headers)
         ProxyHeaderPolicy.prepareUpstreamRequest(&upstream.headers, clientAddress: streamInfo.clientAddress,
                                                  scheme: streamInfo.scheme, requestID: streamInfo.requestID)
