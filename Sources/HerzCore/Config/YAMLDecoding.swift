@@ -190,7 +190,7 @@ struct YAMLMap {
     func has(_ key: String) -> Bool { entries.contains { $0.key == key } }
     subscript(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
     func keyNode(_ key: String) -> Node? { entries.first { $0.key == key }?.keyNode }
-    func field(_ key: String) -> String { "\(what).\(key)" }
+    func field(_ key: String) -> String { what == "config" ? key : "\(what).\(key)" }
 
     func string(_ key: String) -> String? { self[key].flatMap { context.nonEmptyString($0, field(key)) } }
     func int(_ key: String, range: ClosedRange<Int>? = nil) -> Int? { self[key].flatMap { context.int($0, field(key), range: range) } }
