@@ -19,7 +19,7 @@ public struct CompiledRegex: @unchecked Sendable {
             regex = try NSRegularExpression(pattern: "\\A(?:\(pattern))\\z",
                                             options: caseSensitive ? [] : [.caseInsensitive])
         } catch {
-            throw Error(pattern: pattern, reason: Self.reason(for: error))
+            throw Error(pattern: pattern, reason: "does not compile")
         }
     }
 
@@ -33,11 +33,5 @@ public struct CompiledRegex: @unchecked Sendable {
     public struct Error: Swift.Error, Sendable, Equatable {
         public var pattern: String
         public var reason: String
-    }
-
-    private static func reason(for error: Swift.Error) -> String {
-        let ns = error as NSError
-        if let detail = ns.userInfo["NSInvalidValue"] as? String { return "does not compile (\(detail))" }
-        return "does not compile"
     }
 }
