@@ -1,0 +1,200 @@
+import Foundation
+import NIOCore
+import Yams
+
+/// Turns a YAML config (ARCHITECTURE.md §5) into a validated ``HerzConfig``.
+///
+/// The whole file is checked before anything is returned: unknown keys, wrong types, bad values
+/// and broken references (a route naming a missing cluster, duplicate names…) are all collected
+/// and thrown together as ``ConfigErrors``, one `file:line:col: message` per problem. Pure and
+/// stateless; call it from any thread (reload runs it off the event loops, then swaps).
+public enum ConfigLoader {
+    /// Reads and parses the file at `path`; errors name `path`.
+    public static func load(path: String) throws -> HerzConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigErrors([ConfigError(.unreadable(reason: (error as NSError).localizedDescription),
+                                            at: SourceLocation(file: path, line: 0, column: 0))])
+        }
+        return try parse(yaml: text, source: path)
+    }
+
+    /// Parses `yaml`; `source` names it in errors (a path, or `<built-in>`). Relative TLS paths
+    /// are checked against the current directory, as they will be opened.
+    public static func parse(yaml: String, source: String) throws -> HerzConfig {
+        let context = ConfigDecodingContext(source: source)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw ConfigErrors([syntaxError(error, source: source)])
+        }
+        guard let root else {
+            throw ConfigErrors([ConfigError(.yamlSyntax("the document is empty"), at: SourceLocation(file: source, line: 1, column: 1))])
+        }
+        let config = decodeRoot(root, context)
+        if !context.errors.isEmpty || config == nil {
+            throw ConfigErrors(context.errors)
+        }
+        return config!
+    }
+
+    /// The config used when the kernel starts without `--config`: plain HTTP on `0.0.0.0:8080`
+    /// forwarding everything to the cluster `demo` at `127.0.0.1:9001`, admin on `127.0.0.1:9901`.
+    public static let builtInDemo: String = """
+        admin:
+          address: "127.0.0.1:9901"
+        listeners:
+          - name: "demo"
+            address: "0.0.0.0:8080"
+            protocol: "http"
+            filters:
+              - type: "router"
+                config:
+                  virtual_hosts:
+                    - name: "demo"
+                      domains: ["*"]
+                      routes:
+                        - match: { prefix: "/" }
+                          route: { cluster: "demo" }
+        clusters:
+          - name: "demo"
+            lb_policy: "round_robin"
+            endpoints:
+              - { address: "127.0.0.1:9001" }
+
+        """
+
+    // MARK: - Top level
+
+    static let rootKeys = ["admin", "listeners", "clusters", "coprocessors", "access_log", "drain_timeout"]
+
+    static func decodeRoot(_ root: Node, _ context: ConfigDecodingContext) -> HerzConfig? {
+        guard let map = context.map(root, "config", known: rootKeys, required: ["listeners"]) else { return nil }
+        var config = HerzConfig(listeners: [], clusters: [], source: context.source)
+
+        if let node = map["admin"], let admin = context.map(node, "admin", known: ["address"], required: ["address"]),
+           let address = admin.hostPort("address", allowPortZero: true) {
+            config.admin = AdminConfig(address: address)
+        }
+        if let node = map["access_log"], let log = context.map(node, "access_log", known: ["path", "format"]) {
+            config.accessLog = AccessLogConfig(path: log.string("path") ?? "stdout",
+                                               format: log.choice("format", as: AccessLogConfig.Format.self) ?? .json)
+        }
+        if let drain = map.duration("drain_timeout") { config.drainTimeout = drain }
+
+        var coprocessorNames = UniqueNames(what: "coprocessor name", context: context)
+        for (index, node) in (map.list("coprocessors") ?? []).enumerated() {
+            if let coprocessor = decodeCoprocessor(node, "coprocessors[\(index)]", context) {
+                coprocessorNames.insert(coprocessor.name, at: node)
+                config.coprocessors.append(coprocessor)
+            }
+        }
+
+        var clusterNames = UniqueNames(what: "cluster name", context: context)
+        var definedClusters = Set<String>()
+        for (index, node) in (map.list("clusters") ?? []).enumerated() {
+            let decoded = ClusterDecoder.decode(node, "clusters[\(index)]", context)
+            if let name = decoded.name {
+                // A cluster with other errors still counts as defined, so routes to it are not
+                // reported a second time as unknown.
+                clusterNames.insert(name.value, at: name.node)
+                definedClusters.insert(name.value)
+            }
+            if let cluster = decoded.cluster { config.clusters.append(cluster) }
+        }
+
+        var routeRefs: [ClusterReference] = []
+        var listenerNames = UniqueNames(what: "listener name", context: context)
+        var listenerAddresses = UniqueNames(what: "listener address", context: context)
+        if let admin = config.admin, admin.address.port != 0 { listenerAddresses.insert(admin.address.description, at: map["admin"]?.mapping?["address"] ?? root) }
+        if let items = map.list("listeners") {
+            if items.isEmpty { context.report(.invalidValue(field: "listeners", value: "[]", reason: "at least one listener is needed"), at: map["listeners"]) }
+            for (index, node) in items.enumerated() {
+                let decoded = ListenerDecoder.decode(node, "listeners[\(index)]", context)
+                routeRefs += decoded.clusterReferences
+                guard let listener = decoded.listener else { continue }
+                let listenerMap = node.mapping
+                listenerNames.insert(listener.name, at: listenerMap?["name"] ?? listenerMap?["address"] ?? node)
+                if listener.address.port != 0 { listenerAddresses.insert(listener.address.description, at: listenerMap?["address"] ?? node) }
+                config.listeners.append(listener)
+            }
+        }
+
+        // References are checked last, against every cluster that parsed.
+        for ref in routeRefs where !definedClusters.contains(ref.name) {
+            context.report(.unknownCluster(ref.name), at: ref.node)
+        }
+        return config
+    }
+
+    static let coprocessorKeys = ["name", "endpoint", "timeout_ms", "timeout", "on_failure", "max_wait"]
+
+    static func decodeCoprocessor(_ node: Node, _ what: String, _ context: ConfigDecodingContext) -> CoprocessorConfig? {
+        guard let map = context.map(node, what, known: coprocessorKeys, required: ["name", "endpoint"]) else { return nil }
+        let name = map.string("name")
+        var endpoint = map.string("endpoint")
+        if let value = endpoint, !(value.hasPrefix("unix:/") || value.hasPrefix("unix:.")) || value.count <= "unix:".count {
+            context.report(.invalidValue(field: map.field("endpoint"), value: value, reason: "expected unix:/path/to.sock"), at: map["endpoint"])
+            endpoint = nil
+        }
+        var coprocessor = CoprocessorConfig(name: name ?? "", endpoint: endpoint ?? "")
+        switch map.atMostOne(of: ["timeout_ms", "timeout"]) {
+        case "timeout_ms": if let ms = map.int("timeout_ms", range: 1...Int(Int32.max)) { coprocessor.timeout = .milliseconds(Int64(ms)) }
+        case "timeout": if let value = map.duration("timeout", allowZero: false) { coprocessor.timeout = value }
+        default: break
+        }
+        if let policy = map.choice("on_failure", as: CoprocessorConfig.FailurePolicy.self) { coprocessor.onFailure = policy }
+        if let wait = map.duration("max_wait") { coprocessor.maxWait = wait }
+        guard name != nil, endpoint != nil else { return nil }
+        return coprocessor
+    }
+
+    static func syntaxError(_ error: YamlError, source: String) -> ConfigError {
+        func at(_ mark: Mark) -> SourceLocation { SourceLocation(file: source, line: mark.line, column: mark.column) }
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            let text = context.map { "\(problem) (\($0.text) at \($0.mark))" } ?? problem
+            return ConfigError(.yamlSyntax(text), at: at(mark))
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return ConfigError(.duplicateKey(duplicates.joined(separator: "', '")), at: at(context.mark))
+        case .reader(let problem, _, _, _):
+            return ConfigError(.yamlSyntax(problem), at: SourceLocation(file: source, line: 1, column: 1))
+        default:
+            return ConfigError(.yamlSyntax("\(error)"), at: SourceLocation(file: source, line: 1, column: 1))
+        }
+    }
+}
+
+extension CoprocessorConfig.FailurePolicy: CaseIterable {
+    public static var allCases: [Self] { [.failClosed, .failOpen, .wait] }
+}
+extension AccessLogConfig.Format: CaseIterable {
+    public static var allCases: [Self] { [.json, .envoy] }
+}
+
+/// A cluster name used by a route, with where it was written.
+struct ClusterReference {
+    var name: String
+    var node: Node
+}
+
+/// Reports the second and later uses of a name that must be unique.
+struct UniqueNames {
+    let what: String
+    let context: ConfigDecodingContext
+    private var first: [String: Mark?] = [:]
+
+    init(what: String, context: ConfigDecodingContext) { self.what = what; self.context = context }
+
+    mutating func insert(_ name: String, at node: Node) {
+        if let firstMark = first[name] {
+            context.report(.duplicate(what: what, name: name, first: firstMark.map { context.location($0) }), at: node)
+        } else {
+            first[name] = node.mark
+        }
+    }
+}

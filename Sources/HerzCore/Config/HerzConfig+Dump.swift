@@ -1,0 +1,256 @@
+import NIOCore
+
+extension HerzConfig {
+    /// The config as JSON text for the admin `/config_dump` endpoint, with secrets (TLS private
+    /// key paths) replaced by `<redacted>`.
+    ///
+    /// Deterministic (fields in a fixed order, maps sorted by key) and written with the same keys
+    /// as the YAML it came from, so a dump without TLS parses back into an equal config.
+    public func redactedDump() -> String {
+        var out = ""
+        ConfigDump.render(dumpValue, indent: 0, into: &out)
+        return out + "\n"
+    }
+
+    var dumpValue: ConfigDump {
+        var fields: [(String, ConfigDump)] = []
+        if let admin { fields.append(("admin", .map([("address", .string(admin.address.description))]))) }
+        fields.append(("listeners", .list(listeners.map(\.dumpValue))))
+        fields.append(("clusters", .list(clusters.map(\.dumpValue))))
+        if !coprocessors.isEmpty {
+            fields.append(("coprocessors", .list(coprocessors.map { coprocessor in
+                .map([("name", .string(coprocessor.name)), ("endpoint", .string(coprocessor.endpoint)),
+                      ("timeout", .duration(coprocessor.timeout)), ("on_failure", .string(coprocessor.onFailure.rawValue)),
+                      ("max_wait", .duration(coprocessor.maxWait))])
+            })))
+        }
+        if let accessLog {
+            fields.append(("access_log", .map([("path", .string(accessLog.path)), ("format", .string(accessLog.format.rawValue))])))
+        }
+        fields.append(("drain_timeout", .duration(drainTimeout)))
+        return .map(fields)
+    }
+}
+
+/// A JSON value with ordered object keys; only used to render ``HerzConfig/redactedDump()``.
+indirect enum ConfigDump {
+    case string(String)
+    case int(Int)
+    case bool(Bool)
+    case list([ConfigDump])
+    case map([(String, ConfigDump)])
+
+    static let redacted = ConfigDump.string("<redacted>")
+
+    static func duration(_ amount: TimeAmount) -> ConfigDump { .string(DurationParser.format(amount)) }
+    static func strings(_ values: [String]) -> ConfigDump { .list(values.map(ConfigDump.string)) }
+    static func stringMap(_ values: [String: String]) -> ConfigDump {
+        .map(values.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
+    }
+
+    static func render(_ value: ConfigDump, indent: Int, into out: inout String) {
+        let pad = String(repeating: "  ", count: indent + 1), closePad = String(repeating: "  ", count: indent)
+        switch value {
+        case .string(let text): quote(text, into: &out)
+        case .int(let number): out += String(number)
+        case .bool(let flag): out += flag ? "true" : "false"
+        case .list(let items):
+            if items.isEmpty { out += "[]"; return }
+            out += "[\n"
+            for (index, item) in items.enumerated() {
+                out += pad
+                render(item, indent: indent + 1, into: &out)
+                out += index == items.count - 1 ? "\n" : ",\n"
+            }
+            out += closePad + "]"
+        case .map(let fields):
+            if fields.isEmpty { out += "{}"; return }
+            out += "{\n"
+            for (index, (key, item)) in fields.enumerated() {
+                out += pad
+                quote(key, into: &out)
+                out += ": "
+                render(item, indent: indent + 1, into: &out)
+                out += index == fields.count - 1 ? "\n" : ",\n"
+            }
+            out += closePad + "}"
+        }
+    }
+
+    static func quote(_ text: String, into out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+}
+
+extension ListenerConfig {
+    var dumpValue: ConfigDump {
+        var fields: [(String, ConfigDump)] = [("name", .string(name)), ("address", .string(address.description)),
+                                              ("protocol", .string(`protocol`.rawValue))]
+        if let tls { fields.append(("tls", .map([("cert", .string(tls.certificatePath)), ("key", ConfigDump.redacted)]))) }
+        fields.append(("limits", .map([
+            ("max_request_headers_bytes", .int(limits.maxRequestHeadersBytes)),
+            ("buffer_limit_bytes", .int(limits.bufferLimitBytes)),
+            ("idle_timeout", .duration(limits.idleTimeout)),
+            ("request_headers_timeout", .duration(limits.requestHeadersTimeout)),
+            ("request_timeout", .duration(limits.requestTimeout ?? .zero)),
+            ("max_concurrent_streams", .int(limits.maxConcurrentStreams)),
+        ])))
+        let router: ConfigDump = .map([("type", .string("router")), ("config", .map([("virtual_hosts", .list(self.router.virtualHosts.map(\.dumpValue)))]))])
+        fields.append(("filters", .list(filters.map { .map([("type", .string($0.typeName)), ("config", $0.configDumpValue)]) } + [router])))
+        return .map(fields)
+    }
+}
+
+extension FilterConfig {
+    var configDumpValue: ConfigDump {
+        switch self {
+        case .headerMutation(let config):
+            return .map([("request", config.request.dumpValue), ("response", config.response.dumpValue)])
+        case .buffer(let config):
+            return .map([("max_request_bytes", .int(config.maxRequestBytes))])
+        case .localRateLimit(let config):
+            return .map([("max_tokens", .int(config.maxTokens)), ("tokens_per_fill", .int(config.tokensPerFill)),
+                         ("fill_interval", .duration(config.fillInterval)), ("status_code", .int(config.statusCode))])
+        }
+    }
+}
+
+extension HeaderMutations {
+    var dumpValue: ConfigDump { .map([("add", Self.dump(add)), ("remove", .strings(remove))]) }
+
+    static func dump(_ values: [HeaderValueOption]) -> ConfigDump {
+        .list(values.map { .map([("name", .string($0.name)), ("value", .string($0.value)), ("append", .bool($0.append))]) })
+    }
+}
+
+extension VirtualHostConfig {
+    var dumpValue: ConfigDump {
+        .map([("name", .string(name)), ("domains", .strings(domains)), ("routes", .list(routes.map(\.dumpValue)))])
+    }
+}
+
+extension RouteEntry {
+    var dumpValue: ConfigDump {
+        var matchFields: [(String, ConfigDump)]
+        switch match.path {
+        case .prefix(let prefix): matchFields = [("prefix", .string(prefix))]
+        case .exact(let path): matchFields = [("path", .string(path))]
+        case .regex(let regex): matchFields = [("regex", .string(regex))]
+        }
+        if !match.headers.isEmpty {
+            matchFields.append(("headers", .list(match.headers.map { matcher in
+                var fields: [(String, ConfigDump)] = [("name", .string(matcher.name))]
+                switch matcher.kind {
+                case .exact(let value): fields.append(("exact", .string(value)))
+                case .present: fields.append(("present", .bool(true)))
+                case .regex(let regex): fields.append(("regex", .string(regex)))
+                }
+                fields.append(("invert", .bool(matcher.invert)))
+                return .map(fields)
+            })))
+        }
+        if !match.methods.isEmpty { matchFields.append(("methods", .strings(match.methods))) }
+        matchFields.append(("case_sensitive", .bool(match.caseSensitive)))
+
+        var actionFields: [(String, ConfigDump)]
+        switch action {
+        case .cluster(let name): actionFields = [("cluster", .string(name))]
+        case .clusterHeader(let header): actionFields = [("cluster_header", .string(header))]
+        case .weightedClusters(let clusters):
+            actionFields = [("weighted_clusters", .map([("clusters", .list(clusters.map {
+                .map([("name", .string($0.name)), ("weight", .int($0.weight))])
+            }))]))]
+        }
+        actionFields.append(("timeout", .duration(timeout ?? .zero)))
+        if let retryPolicy {
+            var retry: [(String, ConfigDump)] = [
+                ("retry_on", .strings(RetryPolicy.Condition.allCases.filter(retryPolicy.retryOn.contains).map(\.rawValue))),
+                ("num_retries", .int(retryPolicy.numRetries)),
+            ]
+            if let perTry = retryPolicy.perTryTimeout { retry.append(("per_try_timeout", .duration(perTry))) }
+            actionFields.append(("retry_policy", .map(retry)))
+        }
+        if let prefixRewrite { actionFields.append(("prefix_rewrite", .string(prefixRewrite))) }
+        if let hostRewrite { actionFields.append(("host_rewrite", .string(hostRewrite))) }
+        if !hashPolicy.isEmpty {
+            actionFields.append(("hash_policy", .list(hashPolicy.map { policy in
+                switch policy {
+                case .header(let name): return .map([("header", .map([("header_name", .string(name))]))])
+                case .cookie(let name): return .map([("cookie", .map([("name", .string(name))]))])
+                case .sourceIP: return .map([("connection_properties", .map([("source_ip", .bool(true))]))])
+                }
+            })))
+        }
+        if !metadataMatch.isEmpty { actionFields.append(("metadata_match", .stringMap(metadataMatch))) }
+
+        var fields: [(String, ConfigDump)] = [("name", .string(name)), ("match", .map(matchFields)), ("route", .map(actionFields))]
+        if !requestHeaders.add.isEmpty { fields.append(("request_headers_to_add", HeaderMutations.dump(requestHeaders.add))) }
+        if !requestHeaders.remove.isEmpty { fields.append(("request_headers_to_remove", .strings(requestHeaders.remove))) }
+        if !responseHeaders.add.isEmpty { fields.append(("response_headers_to_add", HeaderMutations.dump(responseHeaders.add))) }
+        if !responseHeaders.remove.isEmpty { fields.append(("response_headers_to_remove", .strings(responseHeaders.remove))) }
+        if !perFilterConfig.isEmpty {
+            fields.append(("per_filter_config", .map(perFilterConfig.sorted { $0.key < $1.key }.map { ($0.key, $0.value.configDumpValue) })))
+        }
+        return .map(fields)
+    }
+}
+
+extension ClusterConfig {
+    var dumpValue: ConfigDump {
+        var fields: [(String, ConfigDump)] = [
+            ("name", .string(name)), ("lb_policy", .string(lbPolicy.rawValue)),
+            ("endpoints", .list(endpoints.map { endpoint in
+                .map([("address", .string(endpoint.address.description)), ("weight", .int(endpoint.weight)),
+                      ("metadata", .stringMap(endpoint.metadata))])
+            })),
+            ("upstream_protocol", .string(upstreamProtocol.rawValue)),
+            ("connect_timeout", .duration(connectTimeout)),
+            ("idle_timeout", .duration(idleConnectionTimeout)),
+            ("circuit_breakers", .map([
+                ("max_connections", .int(circuitBreakers.maxConnections)), ("max_pending_requests", .int(circuitBreakers.maxPendingRequests)),
+                ("max_requests", .int(circuitBreakers.maxRequests)), ("max_retries", .int(circuitBreakers.maxRetries)),
+            ])),
+        ]
+        if let healthCheck {
+            fields.append(("health_check", .map([
+                ("interval", .duration(healthCheck.interval)), ("timeout", .duration(healthCheck.timeout)),
+                ("healthy_threshold", .int(healthCheck.healthyThreshold)), ("unhealthy_threshold", .int(healthCheck.unhealthyThreshold)),
+                ("path", .string(healthCheck.path)),
+                ("expected_statuses", .list(healthCheck.expectedStatuses.map { range in
+                    range.lowerBound == range.upperBound ? .int(range.lowerBound) : .string("\(range.lowerBound)-\(range.upperBound)")
+                })),
+            ])))
+        }
+        if let outlierDetection {
+            fields.append(("outlier_detection", .map([
+                ("consecutive_5xx", .int(outlierDetection.consecutive5xx)),
+                ("base_ejection_time", .duration(outlierDetection.baseEjectionTime)),
+                ("max_ejection_time", .duration(outlierDetection.maxEjectionTime)),
+                ("max_ejection_percent", .int(outlierDetection.maxEjectionPercent)),
+            ])))
+        }
+        if let subset {
+            var subsetFields: [(String, ConfigDump)] = [("selectors", .list(subset.selectors.map(ConfigDump.strings))),
+                                                        ("fallback_policy", .string(subset.fallback.rawValue))]
+            if !subset.defaultSubset.isEmpty { subsetFields.append(("default_subset", .stringMap(subset.defaultSubset))) }
+            fields.append(("subset", .map(subsetFields)))
+        }
+        fields.append(("ring_hash", .map([("minimum_ring_size", .int(ringHashMinimumRingSize))])))
+        fields.append(("maglev", .map([("table_size", .int(maglevTableSize))])))
+        return .map(fields)
+    }
+}

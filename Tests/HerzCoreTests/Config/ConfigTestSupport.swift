@@ -1,0 +1,55 @@
+import XCTest
+@testable import HerzCore
+
+/// Parses `yaml` expecting success; fails the test with every error otherwise.
+func parseOK(_ yaml: String, file: StaticString = #filePath, line: UInt = #line) -> HerzConfig? {
+    do {
+        return try ConfigLoader.parse(yaml: yaml, source: "test.yaml")
+    } catch {
+        XCTFail("unexpected config errors:\n\(error)", file: file, line: line)
+        return nil
+    }
+}
+
+/// Parses `yaml` expecting failure; returns the errors (empty and a test failure if it parsed).
+func parseErrors(_ yaml: String, file: StaticString = #filePath, line: UInt = #line) -> [ConfigError] {
+    do {
+        _ = try ConfigLoader.parse(yaml: yaml, source: "test.yaml")
+        XCTFail("config unexpectedly parsed", file: file, line: line)
+        return []
+    } catch let errors as ConfigErrors {
+        return errors.errors
+    } catch {
+        XCTFail("unexpected error type: \(error)", file: file, line: line)
+        return []
+    }
+}
+
+/// A minimal valid config with `routeYAML` as the single route (indented by the caller's text) and
+/// `clusterYAML` appended to the cluster list.
+func config(listenerExtra: String = "", route: String = "- match: { prefix: \"/\" }\n  route: { cluster: \"a\" }",
+            clusters: String = "- { name: a, endpoints: [\"127.0.0.1:9001\"] }") -> String {
+    func indent(_ text: String, _ n: Int) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { String(repeating: " ", count: n) + $0 }.joined(separator: "\n")
+    }
+    return """
+    listeners:
+      - address: "127.0.0.1:8080"
+    \(indent(listenerExtra, 4))
+        filters:
+          - type: router
+            config:
+              virtual_hosts:
+                - name: vh
+                  domains: ["*"]
+                  routes:
+    \(indent(route, 16))
+    clusters:
+    \(indent(clusters, 2))
+    """
+}
+
+extension ConfigError {
+    /// `line:col: message` without the file, for compact assertions.
+    var at: String { "\(location.line):\(location.column)" }
+}
