@@ -92,7 +92,7 @@ public final class HerzKernel: @unchecked Sendable {
             let channel = try ServerBootstrap(group: worker.eventLoop)
                 .serverChannelOption(ChannelOptions.backlog, value: 1024)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-                .serverChannelOption(ChannelOptions.socketOption(.so_reuseport), value: 1)
+                .serverChannelOption(ChannelOptions.Types.SocketOption(level: .init(rawValue: SOL_SOCKET), name: .init(rawValue: SO_REUSEPORT)), value: 1)
                 .serverChannelInitializer { channel in
                     channel.pipeline.addHandler(quiesce.makeServerChannelHandler(channel: channel))
                 }
