@@ -88,7 +88,7 @@ public enum ConfigLoader {
         var coprocessorNames = UniqueNames(what: "coprocessor name", context: context)
         for (index, node) in (map.list("coprocessors") ?? []).enumerated() {
             if let coprocessor = decodeCoprocessor(node, "coprocessors[\(index)]", context) {
-                coprocessorNames.insert(coprocessor.name, at: node)
+                coprocessorNames.insert(coprocessor.name, at: node.mapping?["name"] ?? node)
                 config.coprocessors.append(coprocessor)
             }
         }

@@ -1,0 +1,3 @@
+import XCTest
+@testable import HerzCore
+final class PlaceholderCoreTests: XCTestCase { func testBuilds() {} }
