@@ -80,7 +80,7 @@ if !coreOnly {
 
 let package = Package(
     name: "Herz",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: coreOnly ? [] : [
         .executable(name: "herz-kernel", targets: ["herz-kernel"]),
         .executable(name: "herzctl", targets: ["herzctl"]),

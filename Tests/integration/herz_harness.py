@@ -53,7 +53,7 @@ class Process:
     def alive(self):
         return self.proc.poll() is None
 
-    def signal(self, sig):
+    def send_signal(self, sig):
         self.proc.send_signal(sig)
 
     def stop(self, sig=signal.SIGTERM, timeout=15):

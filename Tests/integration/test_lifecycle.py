@@ -54,7 +54,7 @@ def test_sighup_reload_switches_routes_and_bad_config_keeps_old(procs):
     assert "hello from one" in body(k)
     k.fmt["target"] = "two"
     k.write_config(TWO_CLUSTERS)
-    k.signal(signal.SIGHUP)
+    k.send_signal(signal.SIGHUP)
     h.wait_for(lambda: "hello from two" in body(k), what="reload to take effect")
     # A broken file: rejected with file:line:col, the running config keeps serving.
     with open(k.config_file.name, "a") as f:
@@ -101,7 +101,7 @@ def test_sigterm_drains_in_flight_requests_then_exits_zero(procs):
     t = threading.Thread(target=lambda: results.append(h.curl("-i", f"{k.url}/delay/1000")))
     t.start()
     time.sleep(0.3)
-    k.signal(signal.SIGTERM)
+    k.send_signal(signal.SIGTERM)
     time.sleep(0.2)
     # New connections are refused while draining.
     assert h.curl_status(f"{k.url}/small", timeout=2) == 0

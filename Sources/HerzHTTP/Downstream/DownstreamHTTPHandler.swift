@@ -155,7 +155,10 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
     }
 
     func setRequestReading(_ enabled: Bool) {
-        context?.channel.setOption(ChannelOptions.autoRead, value: enabled).whenFailure { _ in }
+        guard let context else { return }
+        context.channel.setOption(ChannelOptions.autoRead, value: enabled).whenFailure { _ in }
+        // HTTP/2 stream channels do not read again by themselves when autoRead is switched back on.
+        if enabled { context.read() }
     }
 
     var isResponseWritable: Bool { context?.channel.isWritable ?? false }
@@ -165,10 +168,15 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
         context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
     }
 
-    func streamFinished(reset: Bool, closeConnection: Bool) {
-        stream = nil
-        responseInProgress = false
+    func streamFinished(_ finished: ProxyStream, reset: Bool, closeConnection: Bool) {
         requestsServed += 1
+        // NIO's pipelining handler may deliver the next request while the previous response's end
+        // is being written, so a successor stream can already be running here.
+        let successorRunning = stream !== finished && stream != nil
+        if !successorRunning {
+            stream = nil
+            responseInProgress = false
+        }
         guard let context else { return }
         setRequestReading(true)
         if reset || closeConnection || !keepAlive {
@@ -178,7 +186,7 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
             context.close(promise: nil)
             return
         }
-        if !isHTTP2Stream { armWaitTimer(firstRequest: false) }
+        if !isHTTP2Stream && !successorRunning && pendingHead == nil { armWaitTimer(firstRequest: false) }
     }
 
     // MARK: timeouts

@@ -10,7 +10,7 @@ protocol DownstreamResponder: AnyObject {
     var isResponseWritable: Bool { get }
     /// Sends an informational `100 Continue`.
     func sendContinue()
-    /// The stream is over. `reset`: the response is incomplete, so the downstream must see an
+    /// `stream` is over (a pipelined successor may already have started: compare identity). `reset`: the response is incomplete, so the downstream must see an
     /// error (HTTP/1.1: close the connection; HTTP/2: RST_STREAM), never a response that looks whole.
-    func streamFinished(reset: Bool, closeConnection: Bool)
+    func streamFinished(_ stream: ProxyStream, reset: Bool, closeConnection: Bool)
 }

@@ -194,7 +194,7 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
         worker.metrics.recordRequest(stream: self, reset: reset)
         worker.accessLog?.log(stream: self, reset: reset)
         responder?.flushResponse()
-        responder?.streamFinished(reset: reset, closeConnection: closeConnectionAfter)
+        responder?.streamFinished(self, reset: reset, closeConnection: closeConnectionAfter)
         responder = nil
     }
 

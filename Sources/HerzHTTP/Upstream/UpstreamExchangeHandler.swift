@@ -99,7 +99,9 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler {
 
     /// Stops or resumes reading the upstream response (backpressure from the downstream).
     func setReading(_ enabled: Bool) {
-        guard let channel = context?.channel else { return }
-        channel.setOption(ChannelOptions.autoRead, value: enabled).whenFailure { _ in }
+        guard let context else { return }
+        context.channel.setOption(ChannelOptions.autoRead, value: enabled).whenFailure { _ in }
+        // HTTP/2 stream channels do not read again by themselves when autoRead is switched back on.
+        if enabled { context.read() }
     }
 }

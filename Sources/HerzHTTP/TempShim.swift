@@ -1,2 +1,0 @@
-import HerzCore
-func makeFilterFactories(_ c: [FilterConfig]) -> [HTTPFilterFactory] { [] }  // TEMP until filter factories land
