@@ -1,3 +1,0 @@
-import XCTest
-@testable import HerzCore
-final class PlaceholderCoreTests: XCTestCase { func testBuilds() {} }
