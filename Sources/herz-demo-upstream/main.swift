@@ -1,1 +1,2 @@
-print("demo")
+// Entry point: parse the command line and run the server until killed.
+DemoUpstreamCommand.main()

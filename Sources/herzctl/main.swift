@@ -1,1 +1,2 @@
-print("herzctl")
+// Entry point: dispatch to the subcommand named on the command line.
+HerzCtl.main()

@@ -1,0 +1,27 @@
+/// Minimal JSON text writing for the demo upstream's small admin and summary bodies.
+///
+/// Only builds strings; never parses. Kept off Foundation so the binary has no Foundation
+/// dependency and the hot path never touches it.
+enum JSONText {
+    /// `s` as a JSON string literal, quotes included, with RFC 8259 escaping.
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        out.reserveCapacity(s.utf8.count + 2)
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+        return out
+    }
+}
