@@ -141,8 +141,10 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
             head.headers.replaceOrAdd(name: "connection", value: "close")
             part = .head(head)
         }
-        context.write(wrapOutboundOut(part), promise: nil)
+        // Set before writing: the write may synchronously report unwritability, whose handler
+        // flushes, and must see this write as pending.
         needsFlush = true
+        context.write(wrapOutboundOut(part), promise: nil)
     }
 
     func flushResponse() { flushIfNeeded() }

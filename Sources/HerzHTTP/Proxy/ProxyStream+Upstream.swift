@@ -59,9 +59,6 @@ extension ProxyStream {
     func forwardRequestPart(_ part: HTTPClientRequestPart) {
         if let exchange {
             exchange.write(part, flush: false)
-            if !exchange.isWritable {
-                setGate(.downstream, .peerNotWritable, true)
-            }
             return
         }
         guard upstreamHead != nil else { return }  // a local reply is on its way
@@ -292,7 +289,10 @@ extension ProxyStream {
     }
 
     func upstreamWritabilityChanged(isWritable: Bool) {
+        // Backpressure follows NIO's writability events only. Pause first, then flush (writability
+        // only returns after a flush, and that flush may report it synchronously, re-entering here).
         setGate(.downstream, .peerNotWritable, !isWritable)
+        if !isWritable { exchange?.flush() }
     }
 
     // MARK: timers

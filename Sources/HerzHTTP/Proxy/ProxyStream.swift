@@ -116,9 +116,9 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
     }
 
     func downstreamWritabilityChanged(isWritable: Bool) {
-        if let enabled = upstreamGate.set(.peerNotWritable, !isWritable) {
-            exchange?.setReading(enabled)
-        }
+        // Pause first, then flush: the flush may report writability again synchronously.
+        setGate(.upstream, .peerNotWritable, !isWritable)
+        if !isWritable { responder?.flushResponse() }
     }
 
     // MARK: FilterManagerSink
@@ -151,6 +151,7 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
             responseBytes += data.readableBytes
             if data.readableBytes > 0 { responder?.writeResponse(.body(.byteBuffer(data))) }
             if endStream { responder?.writeResponse(.end(nil)) }
+
         case .sendResponseTrailers(let trailers):
             responder?.writeResponse(.end(trailers))
         case .pauseReading(let peer):
