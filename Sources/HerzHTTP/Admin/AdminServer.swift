@@ -149,6 +149,7 @@ struct AdminRoutes {
         let snapshot = kernel.currentSnapshot
         let clusters = snapshot.config.clusters.compactMap { config -> ClustersBody.Cluster? in
             guard let shared = snapshot.clusters[config.name] else { return nil }
+            shared.unejectIfDue()
             let endpoints = config.endpoints.enumerated().map { i, e in
                 let stats = shared.endpointStats[i]
                 return ClustersBody.Endpoint(address: e.address.description, weight: e.weight, metadata: e.metadata,

@@ -27,6 +27,8 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
     private var waitTimer: Scheduled<Void>?
     private var clientAddress: String?
     private var needsFlush = false
+    /// An error response is out and the connection is closing: what arrives now is discarded.
+    private var lingering = false
 
     init(worker: Worker, listenerName: String, scheme: String, isHTTP2Stream: Bool) {
         self.worker = worker
@@ -108,6 +110,7 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if lingering { return }
         if let parserError = error as? HTTPParserError {
             if !responseInProgress {
                 let status: HTTPResponseStatus = parserError == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
@@ -211,16 +214,26 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
         }
     }
 
+    /// Answers a request that never reached routing (malformed, too large, too slow) and closes.
+    ///
+    /// Written as raw bytes below NIO's HTTP handlers (the pipelining handler has no request to
+    /// pair it with), then a lingering close: shut our side, discard what the client still sends
+    /// for up to a second, then close — closing with unread input would send a TCP reset that can
+    /// destroy the response before the client reads it.
     private func writeErrorAndClose(_ status: HTTPResponseStatus, reason: String) {
-        guard let context else { return }
-        let body = "\(status.code) \(status.reasonPhrase): \(reason)\n"
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "text/plain")
-        headers.add(name: "content-length", value: String(body.utf8.count))
-        headers.add(name: "connection", value: "close")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        guard let context, !isHTTP2Stream else {
+            self.context?.close(promise: nil)
+            return
+        }
+        lingering = true
+        let bytes = RawErrorResponse.bytes(status: status, reason: reason)
         worker.metrics.protocolError(listener: listenerName, status: Int(status.code))
+        let pipeline = context.pipeline
+        let writer = (try? pipeline.syncOperations.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)) ?? context
+        let channel = context.channel
+        writer.writeAndFlush(NIOAny(bytes)).whenComplete { _ in
+            channel.close(mode: .output, promise: nil)
+            channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
+        }
     }
 }

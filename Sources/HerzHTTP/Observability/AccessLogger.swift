@@ -6,7 +6,7 @@ import NIOCore
 ///
 /// Lines are formatted on the worker and appended to a per-worker buffer that is written out when
 /// it passes 32 KiB or every 100 ms, so the hot path never makes a syscall per request.
-final class AccessLogger {
+final class AccessLogger: @unchecked Sendable {  // only used on its worker's event loop
     private let format: AccessLogConfig.Format
     private let handle: FileHandle
     private var buffer: [UInt8] = []
@@ -26,9 +26,8 @@ final class AccessLogger {
             handle = h
         }
         buffer.reserveCapacity(40 * 1024)
-        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
-        flushTask = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
-            loopBound.value.flush()
+        flushTask = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [weak self] _ in
+            self?.flush()
         }
     }
 

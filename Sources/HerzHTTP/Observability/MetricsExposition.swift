@@ -34,6 +34,7 @@ struct MetricsExposition {
         var ejections: [(String, Int)] = [], failures: [(String, Int)] = [], active: [(String, Int)] = []
         for config in snapshot.config.clusters {
             guard let shared = snapshot.clusters[config.name] else { continue }
+            shared.unejectIfDue()
             for (i, endpoint) in config.endpoints.enumerated() {
                 let labels = "{cluster=\"\(escape(config.name))\",endpoint=\"\(endpoint.address)\"}"
                 let stats = shared.endpointStats[i]
