@@ -126,6 +126,18 @@ class Server:
         return result
 
 
+def exit_description(server: "Server") -> str:
+    code = server.proc.returncode if server.proc is not None else None
+    if code is None:
+        return "not running"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
 def read_stat(pid: int):
     """(ppid, utime+stime ticks) of a process (all its threads, including exited ones), or None."""
     try:
@@ -755,8 +767,12 @@ def main(argv) -> int:
             order = names[shift:] + names[:shift]
             for name in order:
                 done += 1
-                if not bench.proxies[name]["server"].alive():
-                    log(f"[{done}/{total}] {LABELS[name]} is no longer running; skipped")
+                server = bench.proxies[name]["server"]
+                if not server.alive():
+                    why = exit_description(server)
+                    log(f"[{done}/{total}] {LABELS[name]} is no longer running ({why}); skipped")
+                    if name not in bench.failed:
+                        bench.failed[name] = f"exited during the benchmark ({why}); log tail: {server.log_tail(5)!r}"
                     continue
                 try:
                     r = measure(bench, name, proto, size, args.duration, args.warmup)

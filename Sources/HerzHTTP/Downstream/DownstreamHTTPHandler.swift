@@ -23,7 +23,8 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
     private var pendingHead: HTTPRequestHead?
     private var responseInProgress = false
     private var requestsServed = 0
-    private var keepAlive = true
+    /// Drain requested (SIGTERM): close once the stream in flight is done.
+    private var draining = false
     private var waitTimer: Scheduled<Void>?
     private var clientAddress: String?
     private var needsFlush = false
@@ -60,7 +61,6 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
         switch unwrapInboundIn(data) {
         case .head(let head):
             waitTimer?.cancel(); waitTimer = nil
-            keepAlive = head.isKeepAlive
             pendingHead = head
         case .body(let buffer):
             startPendingStream(endStream: false)
@@ -128,7 +128,7 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             // Drain: finish the request in flight (with `connection: close`), close when idle.
-            keepAlive = false
+            draining = true
             if stream == nil && pendingHead == nil { context.close(promise: nil) }
             return
         }
@@ -139,11 +139,6 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
 
     func writeResponse(_ part: HTTPServerResponsePart) {
         guard let context else { return }
-        var part = part
-        if case .head(var head) = part, !keepAlive, !isHTTP2Stream {
-            head.headers.replaceOrAdd(name: "connection", value: "close")
-            part = .head(head)
-        }
         // Set before writing: the write may synchronously report unwritability, whose handler
         // flushes, and must see this write as pending.
         needsFlush = true
@@ -184,7 +179,7 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
         }
         guard let context else { return }
         setRequestReading(true)
-        if reset || closeConnection || !keepAlive {
+        if reset || closeConnection || (draining && !successorRunning) {
             // HTTP/1.1: closing the connection is the only way to signal an incomplete response;
             // HTTP/2: closing the stream channel sends RST_STREAM.
             context.flush()

@@ -29,7 +29,10 @@ extension ProxyStream {
         }
         upstreamHead = upstream
         hashKey = computeHashKey(policies: route.hashPolicy, headers: head.headers, clientIP: streamInfo.clientAddress)
-        if endStream { startRouteTimer() }
+        if endStream {
+            pendingBody.append(.end(nil))  // a body-less request still ends explicitly (HTTP/2 END_STREAM)
+            startRouteTimer()
+        }
         attempt()
     }
 

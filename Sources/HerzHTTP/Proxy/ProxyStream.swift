@@ -74,6 +74,8 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
     func receiveHead(_ head: HTTPRequestHead, endStream: Bool) {
         requestHead = head
         requestComplete = endStream
+        // HTTP/1.x: the client asked to close after this exchange (or spoke HTTP/1.0 without keep-alive).
+        closeConnectionAfter = head.version.major == 1 && !head.isKeepAlive
         if let id = head.headers.first(name: "x-request-id"), !id.isEmpty {
             streamInfo.requestID = id
         } else {
