@@ -596,7 +596,8 @@ def report(bench: Bench, results: dict, meta: dict, markdown: bool) -> str:
             for name in bench.args.proxies:
                 s = results[key].get(name)
                 if s is None:
-                    rows.append([LABELS[name], "failed", "", "", "", "", "", ""])
+                    why = "not measured" if name not in bench.failed else "FAILED (see above)"
+                    rows.append([LABELS[name], why, "", "", "", "", "", ""])
                     continue
                 mark = ""
                 if s["cpu_pct"] is not None and s["cpu_pct"] < 90:
@@ -785,9 +786,9 @@ def main(argv) -> int:
                     f"{fmt_num(r['cpu_us_per_req'], 1)} µs/req  errors {r['errors']}")
 
     results = {key: {name: (summarize(runs) if runs else None) for name, runs in per.items()} for key, per in raw.items()}
-    for name in bench.failed:
+    for name in bench.failed:  # never started, or died: keep what it measured before that
         for per in results.values():
-            per[name] = None
+            per.setdefault(name, None)
 
     profile = None
     if args.profile:

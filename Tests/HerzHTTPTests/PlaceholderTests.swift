@@ -1,3 +1,0 @@
-import XCTest
-@testable import HerzHTTP
-final class PlaceholderHTTPTests: XCTestCase { func testBuilds() {} }
