@@ -109,3 +109,17 @@ def test_sigterm_drains_in_flight_requests_then_exits_zero(procs):
     code, out, err = results[0]
     assert code == 0 and out.startswith("HTTP/1.1 200"), (out, err)
     assert k.proc.wait(timeout=15) == 0
+
+
+def test_systemd_unit_verifies(tmp_path):
+    import shutil
+    if not shutil.which("systemd-analyze"):
+        import pytest
+        pytest.skip("systemd-analyze not installed")
+    unit = open(os.path.join(os.path.dirname(__file__), "..", "..", "deploy", "herz-kernel.service")).read()
+    unit = unit.replace("/usr/local/bin/herz-kernel", h.binary("herz-kernel"))
+    path = tmp_path / "herz-kernel.service"
+    path.write_text(unit)
+    p = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True, text=True)
+    problems = [l for l in (p.stdout + p.stderr).splitlines() if "herz-kernel.service" in l]
+    assert problems == [], problems
