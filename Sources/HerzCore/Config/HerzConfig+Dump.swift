@@ -51,7 +51,7 @@ indirect enum ConfigDump {
     static func render(_ value: ConfigDump, indent: Int, into out: inout String) {
         let pad = String(repeating: "  ", count: indent + 1), closePad = String(repeating: "  ", count: indent)
         switch value {
-        case .string(let text): quote(text, into: &out)
+        case .string(let text): JSONText.quote(text, into: &out)
         case .int(let number): out += String(number)
         case .bool(let flag): out += flag ? "true" : "false"
         case .list(let items):
@@ -68,7 +68,7 @@ indirect enum ConfigDump {
             out += "{\n"
             for (index, (key, item)) in fields.enumerated() {
                 out += pad
-                quote(key, into: &out)
+                JSONText.quote(key, into: &out)
                 out += ": "
                 render(item, indent: indent + 1, into: &out)
                 out += index == fields.count - 1 ? "\n" : ",\n"
@@ -77,23 +77,6 @@ indirect enum ConfigDump {
         }
     }
 
-    static func quote(_ text: String, into out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
-    }
 }
 
 extension ListenerConfig {

@@ -102,24 +102,8 @@ struct AdminRoutes {
         return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
     }
 
-    struct StatusBody: Encodable {
-        let ready: Bool
-        let version: String
-        let configSource: String
-        let configGeneration: Int
-        let listeners: [String]
-        let clusters: [String]
-        let reloads: Int
-        let reloadFailures: Int
-        let lastReloadError: String?
-        let uptimeSeconds: Int
-    }
-
     func statusJSON() -> String {
-        let s = kernel.status()
-        return encode(StatusBody(ready: s.ready, version: HerzVersion.string, configSource: s.source, configGeneration: s.generation,
-                                 listeners: s.listeners, clusters: s.clusters, reloads: s.reloadsOK, reloadFailures: s.reloadsFailed,
-                                 lastReloadError: s.lastReloadError, uptimeSeconds: s.uptimeSeconds))
+        encode(kernel.status())
     }
 
     struct ClustersBody: Encodable {

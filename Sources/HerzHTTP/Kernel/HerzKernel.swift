@@ -238,24 +238,27 @@ public final class HerzKernel: @unchecked Sendable {
 
     // MARK: admin views
 
-    struct Status {
+    /// What `/status` and `herzctl status` report.
+    struct Status: Encodable {
         let ready: Bool
-        let generation: Int
-        let source: String
+        let version: String
+        let configGeneration: Int
+        let configSource: String
         let listeners: [String]
         let clusters: [String]
-        let reloadsOK: Int
-        let reloadsFailed: Int
+        let reloads: Int
+        let reloadFailures: Int
         let lastReloadError: String?
         let uptimeSeconds: Int
     }
 
     func status() -> Status {
         lock.withLock {
-            Status(ready: ready.load(ordering: .acquiring), generation: snapshot.generation, source: snapshot.config.source,
-                   listeners: snapshot.config.listeners.map(\.name), clusters: snapshot.config.clusters.map(\.name),
-                   reloadsOK: metrics.reloadsOK.load(ordering: .relaxed), reloadsFailed: metrics.reloadsFailed.load(ordering: .relaxed),
-                   lastReloadError: lastReloadError, uptimeSeconds: Int(Date().timeIntervalSince(startedAt)))
+            Status(ready: ready.load(ordering: .acquiring), version: HerzVersion.string, configGeneration: snapshot.generation,
+                   configSource: snapshot.config.source, listeners: snapshot.config.listeners.map(\.name),
+                   clusters: snapshot.config.clusters.map(\.name), reloads: metrics.reloadsOK.load(ordering: .relaxed),
+                   reloadFailures: metrics.reloadsFailed.load(ordering: .relaxed), lastReloadError: lastReloadError,
+                   uptimeSeconds: Int(Date().timeIntervalSince(startedAt)))
         }
     }
 }

@@ -20,8 +20,8 @@ struct MetricsExposition {
         gauge("herz_downstream_connections_active", "Open downstream connections", [("", m.activeConnections.load(ordering: .relaxed))])
         let status = kernel.status()
         counter("herz_config_reloads_total", "Config reloads by result",
-                [("{result=\"ok\"}", status.reloadsOK), ("{result=\"failed\"}", status.reloadsFailed)])
-        gauge("herz_config_generation", "Generation of the config in force", [("", status.generation)])
+                [("{result=\"ok\"}", status.reloads), ("{result=\"failed\"}", status.reloadFailures)])
+        gauge("herz_config_generation", "Generation of the config in force", [("", status.configGeneration)])
         if let error = status.lastReloadError {
             let firstLine = error.split(separator: "\n").first.map(String.init) ?? error
             gauge("herz_config_last_reload_error", "1 with the last rejected reload's first error as a label",
