@@ -158,6 +158,27 @@ def cpu_ticks(pids: list[int]) -> dict[int, int]:
     return out
 
 
+def core_times() -> dict[str, tuple[int, int]]:
+    """Per-core (busy, total) ticks from /proc/stat."""
+    out = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("cpu") and line[3].isdigit():
+                parts = line.split()
+                ticks = [int(x) for x in parts[1:9]]  # user nice system idle iowait irq softirq steal
+                idle = ticks[3] + ticks[4]
+                out[parts[0][3:]] = (sum(ticks) - idle, sum(ticks))
+    return out
+
+
+def core_busy_pct(before: dict, after: dict, core: str) -> float | None:
+    if core not in before or core not in after:
+        return None
+    busy = after[core][0] - before[core][0]
+    total = after[core][1] - before[core][1]
+    return 100.0 * busy / total if total > 0 else None
+
+
 def free_ports(n: int) -> list[int]:
     socks, ports = [], []
     try:
@@ -461,12 +482,17 @@ def measure(bench: Bench, name: str, proto: str, size: int, duration: int, warmu
     if warmup > 0:
         load(warmup, None)
     pids = info["server"].pids() or info["pids"]
-    before, t0 = cpu_ticks(pids), time.monotonic()
+    before, cores_before, t0 = cpu_ticks(pids), core_times(), time.monotonic()
     res = load(duration, os.path.join(bench.tmp, "h2load.log") if proto == "h2" else None)
-    after, t1 = cpu_ticks(pids), time.monotonic()
+    after, cores_after, t1 = cpu_ticks(pids), core_times(), time.monotonic()
     ticks = sum(after[p] - before[p] for p in before if p in after)
     cpu_s = ticks / CLK_TCK
     res["cpu_pct"] = 100.0 * cpu_s / (t1 - t0)
+    # Noise and bottleneck indicators: core 0's busy time not spent in the proxy (other work, or
+    # softirq time the kernel does not charge to the proxy), and how busy core 1 (load + origin) was.
+    core0 = core_busy_pct(cores_before, cores_after, PROXY_CORE)
+    res["core0_other_pct"] = max(0.0, core0 - res["cpu_pct"]) if core0 is not None else None
+    res["core1_pct"] = core_busy_pct(cores_before, cores_after, LOAD_CORE)
     res["cpu_us_per_req"] = 1e6 * cpu_s / res["requests"] if res["requests"] else None
     # req/s per fully used core: what the proxy would do at 100% of core 0 with this CPU cost.
     res["rps_per_core"] = 1e6 / res["cpu_us_per_req"] if res["cpu_us_per_req"] else None
@@ -545,7 +571,7 @@ def ratio(a, b):
 
 
 def summarize(runs: list[dict]) -> dict:
-    keys = ("rps", "p50", "p99", "cpu_us_per_req", "cpu_pct", "rps_per_core")
+    keys = ("rps", "p50", "p99", "cpu_us_per_req", "cpu_pct", "rps_per_core", "core0_other_pct", "core1_pct")
     out = {k: median([r.get(k) for r in runs]) for k in keys}
     out["errors"] = sum(r.get("errors", 0) for r in runs)
     out["rounds"] = len(runs)
@@ -585,7 +611,7 @@ def report(bench: Bench, results: dict, meta: dict, markdown: bool) -> str:
         out.append(f"{'- ' if markdown else ''}{LABELS[name]}: FAILED — {first}")
     if bench.failed:
         out.append("")
-    headers = ["proxy", "req/s", "p50", "p99", "CPU µs/req", "CPU %", "req/s/core", "errors"]
+    headers = ["proxy", "req/s", "p50", "p99", "CPU µs/req", "CPU %", "req/s/core", "core0 other", "core1", "errors"]
     unsaturated = False
     for proto, proto_label in PROTOCOLS:
         for size_label, size in SIZES:
@@ -597,24 +623,28 @@ def report(bench: Bench, results: dict, meta: dict, markdown: bool) -> str:
                 s = results[key].get(name)
                 if s is None:
                     why = "not measured" if name not in bench.failed else "FAILED (see above)"
-                    rows.append([LABELS[name], why, "", "", "", "", "", ""])
+                    rows.append([LABELS[name], why] + [""] * (len(headers) - 2))
                     continue
                 mark = ""
                 if s["cpu_pct"] is not None and s["cpu_pct"] < 90:
                     mark, unsaturated = "*", True
                 rows.append([LABELS[name], fmt_num(s["rps"]), fmt_ms(s["p50"]), fmt_ms(s["p99"]),
                              fmt_num(s["cpu_us_per_req"], 1), fmt_num(s["cpu_pct"]) + "%" + mark,
-                             fmt_num(s["rps_per_core"]), str(s["errors"]) + (" " + "; ".join(s["notes"]) if s["notes"] else "")])
+                             fmt_num(s["rps_per_core"]), fmt_num(s["core0_other_pct"]) + "%", fmt_num(s["core1_pct"]) + "%",
+                             str(s["errors"]) + (" " + "; ".join(s["notes"]) if s["notes"] else "")])
             cipher = next((s["cipher"] for s in results[key].values() if s and s.get("cipher")), None)
             title = f"{proto_label}, {size_label} responses" + (f" (TLS cipher: {cipher})" if cipher else "")
             out.append(f"{h}{title}")
             out.append("")
             out.append(table(headers, rows, markdown))
             out.append("")
-    notes = ["req/s/core = req/s ÷ (CPU % / 100): the proxy's throughput per fully used core (= req/s when CPU % is ~100)."]
+    notes = ["req/s/core = req/s ÷ (CPU % / 100): the proxy's throughput per fully used core (= req/s when CPU % is ~100).",
+             "core0 other = core 0's busy time not charged to the proxy (other processes on the machine, or kernel softirq "
+             "work); core1 = how busy core 1 (load generator + origin) was. core1 near 100% means core 1 was the bottleneck."]
     if unsaturated:
-        notes.append("* CPU % under 90: the proxy was not the bottleneck (core 1 — load generator + origin — was), so its "
-                     "req/s understates its capacity; compare CPU µs/req and req/s/core instead.")
+        notes.append("* CPU % under 90: the proxy did not use a full core — core 1 (load generator + origin) was the "
+                     "bottleneck, or other processes took core 0 (see core0 other / core1) — so its req/s understates its "
+                     "capacity; compare CPU µs/req and req/s/core instead.")
     if any(r.get("p50") is None for res in results.values() for r in res.values() if r):
         notes.append("n/a latency: the load generator did not report it.")
     notes.append("HTTP/2 p50/p99 come from h2load's per-request --log-file (h2load itself prints only min/max/mean/sd).")
@@ -783,7 +813,8 @@ def main(argv) -> int:
                 raw[f"{proto}/{label}"][name].append(r)
                 log(f"[{done}/{total}] round {rnd + 1} {proto} {label:>5} {LABELS[name]:<7} {r['rps']:>10,.0f} req/s  "
                     f"p50 {fmt_ms(r['p50'])}  p99 {fmt_ms(r['p99'])}  CPU {r['cpu_pct']:.0f}%  "
-                    f"{fmt_num(r['cpu_us_per_req'], 1)} µs/req  errors {r['errors']}")
+                    f"{fmt_num(r['cpu_us_per_req'], 1)} µs/req  core0 other {fmt_num(r['core0_other_pct'])}%  "
+                    f"core1 {fmt_num(r['core1_pct'])}%  errors {r['errors']}")
 
     results = {key: {name: (summarize(runs) if runs else None) for name, runs in per.items()} for key, per in raw.items()}
     for name in bench.failed:  # never started, or died: keep what it measured before that
