@@ -535,10 +535,14 @@ def profile_herz(bench: Bench, duration: int, warmup: int, top: int = 25) -> str
                              timeout=60)
         if dem.returncode == 0 and dem.stdout.strip():
             lines = dem.stdout.splitlines()
-    samples = re.search(r"Samples: (\S+)", rep)
+    samples = re.search(r"# Samples: (\S+) of event", rep)
+    by_dso = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso", "-g", "none",
+                             "--percent-limit", "1"], capture_output=True, text=True, timeout=300).stdout
+    dso_lines = [l.strip() for l in by_dso.splitlines() if re.match(r"\s+[\d.]+%", l)]
     head = (f"Herz profile: perf record -e cpu-clock -F 999 -g, HTTP/1.1 13 B, wrk -c{bench.args.connections} {duration} s "
             f"({r['rps']:,.0f} req/s under perf; {samples.group(1) if samples else '?'} samples); top {top} symbols by self time:")
-    return head + "\n" + "\n".join(l.rstrip()[:200] for l in lines) + "\n"
+    return (head + "\n" + "\n".join(l[:200].rstrip() for l in lines) + "\n"
+            + "by shared object (≥ 1%): " + "; ".join(" ".join(l.split()) for l in dso_lines) + "\n")
 
 
 # ---------------------------------------------------------------------------------------------
