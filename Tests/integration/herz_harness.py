@@ -157,23 +157,47 @@ def raw_exchange(port, data, timeout=5.0, read_until_close=True):
         return b"".join(chunks)
 
 
-BASIC_CONFIG = """
-admin: {{ address: "127.0.0.1:{admin}" }}
-listeners:
-  - name: main
-    address: "127.0.0.1:{port}"
-    protocol: http
-    filters:
-      - type: router
-        config:
-          virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-                - match: {{ prefix: "/" }}
-                  route: {{ cluster: backend }}
-clusters:
-  - name: backend
-    endpoints:
-      - {{ address: "{upstreams[0]}" }}
-"""
+def _indent(block, spaces):
+    block = textwrap.dedent(block).strip("\n")
+    return "\n".join((" " * spaces + line) if line.strip() else line for line in block.splitlines())
+
+
+def proxy_config(clusters, routes=None, cluster="backend", filters="", listener="", top="", protocol="http"):
+    """A config template with the admin API, one listener named `main` and the given clusters.
+
+    `routes` (YAML list items) default to one catch-all route to `cluster`; `filters` go before the
+    router; `listener` adds keys to the listener (limits, tls); `top` adds top-level keys. The result
+    is a template: `{port}`, `{admin}`, `{upstreams[i]}` and literal braces as `{{ }}`.
+    """
+    routes = routes or f"""
+        - match: {{{{ prefix: "/" }}}}
+          route: {{{{ cluster: {cluster} }}}}
+    """
+    parts = [
+        'admin: {{ address: "127.0.0.1:{admin}" }}',
+        textwrap.dedent(top).strip("\n"),
+        "listeners:",
+        "  - name: main",
+        '    address: "127.0.0.1:{port}"',
+        f"    protocol: {protocol}",
+        _indent(listener, 4),
+        "    filters:",
+        _indent(filters, 6),
+        "      - type: router",
+        "        config:",
+        "          virtual_hosts:",
+        "            - name: all",
+        '              domains: ["*"]',
+        "              routes:",
+        _indent(routes, 16),
+        "clusters:",
+        _indent(clusters, 2),
+    ]
+    return "\n".join(p for p in parts if p.strip()) + "\n"
+
+
+BASIC_CONFIG = proxy_config("""
+    - name: backend
+      endpoints:
+        - {{ address: "{upstreams[0]}" }}
+""")

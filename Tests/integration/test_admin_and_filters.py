@@ -6,41 +6,31 @@ import time
 
 import herz_harness as h
 
-FILTERS_CONFIG = """
-admin: {{ address: "127.0.0.1:{admin}" }}
-access_log: {{ path: "{log}", format: json }}
-listeners:
-  - name: main
-    address: "127.0.0.1:{port}"
-    protocol: http
-    filters:
-      - type: header_mutation
-        config:
-          request: {{ add: [{{ name: x-added, value: "yes" }}], remove: [x-drop-me] }}
-          response: {{ add: [{{ name: x-served-by, value: herz, append: false }}] }}
-      - type: local_ratelimit
-        config: {{ max_tokens: 1000, tokens_per_fill: 1000, fill_interval: 1s }}
-      - type: router
-        config:
-          virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-                - name: limited
-                  match: {{ prefix: "/limited" }}
-                  route: {{ cluster: backend, prefix_rewrite: "/echo" }}
-                  per_filter_config:
-                    local_ratelimit: {{ max_tokens: 3, tokens_per_fill: 1, fill_interval: 10s }}
-                - name: rest
-                  match: {{ prefix: "/" }}
-                  route: {{ cluster: backend, host_rewrite: "internal.example" }}
-                  request_headers_to_add: [{{ name: x-route, value: rest }}]
-                  response_headers_to_remove: [x-upstream]
-clusters:
-  - name: backend
-    endpoints:
-      - {{ address: "{upstreams[0]}", metadata: {{ version: v1 }} }}
-"""
+FILTERS_CONFIG = h.proxy_config("""
+    - name: backend
+      endpoints:
+        - {{ address: "{upstreams[0]}", metadata: {{ version: v1 }} }}
+""", top="""
+    access_log: {{ path: "{log}", format: json }}
+""", filters="""
+    - type: header_mutation
+      config:
+        request: {{ add: [{{ name: x-added, value: "yes" }}], remove: [x-drop-me] }}
+        response: {{ add: [{{ name: x-served-by, value: herz, append: false }}] }}
+    - type: local_ratelimit
+      config: {{ max_tokens: 1000, tokens_per_fill: 1000, fill_interval: 1s }}
+""", routes="""
+    - name: limited
+      match: {{ prefix: "/limited" }}
+      route: {{ cluster: backend, prefix_rewrite: "/echo" }}
+      per_filter_config:
+        local_ratelimit: {{ max_tokens: 3, tokens_per_fill: 1, fill_interval: 10s }}
+    - name: rest
+      match: {{ prefix: "/" }}
+      route: {{ cluster: backend, host_rewrite: "internal.example" }}
+      request_headers_to_add: [{{ name: x-route, value: rest }}]
+      response_headers_to_remove: [x-upstream]
+""")
 
 
 def start(procs, tmp_path):

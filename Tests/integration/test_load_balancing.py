@@ -5,34 +5,21 @@ import time
 
 import herz_harness as h
 
-LB_CONFIG = """
-admin: {{ address: "127.0.0.1:{admin}" }}
-listeners:
-  - name: main
-    address: "127.0.0.1:{port}"
-    protocol: http
-    filters:
-      - type: router
-        config:
-          virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-                - match: {{ prefix: "/" }}
-                  route:
-                    cluster: backend
-                    hash_policy: [{{ header: {{ header_name: "x-user" }} }}]
-clusters:
-  - name: backend
-    lb_policy: {policy}
-    endpoints:
-{endpoints}
-"""
+LB_CONFIG = h.proxy_config("""
+    - name: backend
+      lb_policy: {policy}
+      endpoints: {endpoints}
+""", routes="""
+    - match: {{ prefix: "/" }}
+      route:
+        cluster: backend
+        hash_policy: [{{ header: {{ header_name: "x-user" }} }}]
+""")
 
 
 def endpoints_yaml(ups, weights=None):
     weights = weights or [1] * len(ups)
-    return "\n".join(f'      - {{{{ address: "{u.address}", weight: {w} }}}}' for u, w in zip(ups, weights))
+    return "[" + ", ".join(f'{{{{ address: "{u.address}", weight: {w} }}}}' for u, w in zip(ups, weights)) + "]"
 
 
 def who(k, n, headers_for=lambda i: []):
@@ -92,29 +79,14 @@ def test_ring_hash_and_maglev_are_sticky_and_minimally_disrupted(procs):
         k.stop()
 
 
-HC_CONFIG = """
-admin: {{ address: "127.0.0.1:{admin}" }}
-listeners:
-  - name: main
-    address: "127.0.0.1:{port}"
-    protocol: http
-    filters:
-      - type: router
-        config:
-          virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-                - match: {{ prefix: "/" }}
-                  route: {{ cluster: backend }}
-clusters:
-  - name: backend
-    health_check: {{ interval: 200ms, timeout: 200ms, healthy_threshold: 2, unhealthy_threshold: 2, path: /healthz }}
-    outlier_detection: {{ consecutive_5xx: 3, base_ejection_time: 1s, max_ejection_percent: 50 }}
-    endpoints:
-      - {{ address: "{upstreams[0]}" }}
-      - {{ address: "{upstreams[1]}" }}
-"""
+HC_CONFIG = h.proxy_config("""
+    - name: backend
+      health_check: {{ interval: 200ms, timeout: 200ms, healthy_threshold: 2, unhealthy_threshold: 2, path: /healthz }}
+      outlier_detection: {{ consecutive_5xx: 3, base_ejection_time: 1s, max_ejection_percent: 50 }}
+      endpoints:
+        - {{ address: "{upstreams[0]}" }}
+        - {{ address: "{upstreams[1]}" }}
+""")
 
 
 def test_health_check_ejects_and_recovers(procs):

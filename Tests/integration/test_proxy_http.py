@@ -102,27 +102,13 @@ def test_keepalive_reuses_upstream_connections(procs):
     assert clusters[0]["connections"] <= 2
 
 
-TLS_CONFIG = """
-admin: {{ address: "127.0.0.1:{admin}" }}
-listeners:
-  - name: tls
-    address: "127.0.0.1:{port}"
-    protocol: https
+TLS_CONFIG = h.proxy_config("""
+    - name: backend
+      endpoints:
+        - {{ address: "{upstreams[0]}" }}
+""", protocol="https", listener="""
     tls: {{ cert: "{cert}", key: "{key}" }}
-    filters:
-      - type: router
-        config:
-          virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-                - match: {{ prefix: "/" }}
-                  route: {{ cluster: backend }}
-clusters:
-  - name: backend
-    endpoints:
-      - {{ address: "{upstreams[0]}" }}
-"""
+""")
 
 
 @pytest.fixture
@@ -154,27 +140,12 @@ def test_h2load_over_tls_and_h2c(procs, certs):
     assert "2000 succeeded, 0 failed" in p.stdout, p.stdout
 
 
-H2_UPSTREAM_CONFIG = """
-admin: {{ address: "127.0.0.1:{admin}" }}
-listeners:
-  - name: main
-    address: "127.0.0.1:{port}"
-    protocol: http
-    filters:
-      - type: router
-        config:
-          virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-                - match: {{ prefix: "/" }}
-                  route: {{ cluster: grpc }}
-clusters:
-  - name: grpc
-    upstream_protocol: http2
-    endpoints:
-      - {{ address: "{upstreams[0]}" }}
-"""
+H2_UPSTREAM_CONFIG = h.proxy_config("""
+    - name: grpc
+      upstream_protocol: http2
+      endpoints:
+        - {{ address: "{upstreams[0]}" }}
+""", cluster="grpc")
 
 
 def h2_request(port, path, headers=(), body=b""):

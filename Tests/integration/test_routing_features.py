@@ -101,26 +101,11 @@ def test_subset_selection_by_route_metadata(procs):
     assert {served_by(k, "/subset") for _ in range(10)} == {"b"}
 
 
-BREAKER_CONFIG = """
-admin: {{ address: "127.0.0.1:{admin}" }}
-listeners:
-  - name: main
-    address: "127.0.0.1:{port}"
-    protocol: http
-    filters:
-      - type: router
-        config:
-          virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-                - match: {{ prefix: "/" }}
-                  route: {{ cluster: small }}
-clusters:
-  - name: small
-    circuit_breakers: {{ max_requests: 2 }}
-    endpoints: [{{ address: "{upstreams[0]}" }}]
-"""
+BREAKER_CONFIG = h.proxy_config("""
+    - name: small
+      circuit_breakers: {{ max_requests: 2 }}
+      endpoints: [{{ address: "{upstreams[0]}" }}]
+""", cluster="small")
 
 
 def test_circuit_breaker_rejects_with_overloaded_header(procs):
