@@ -646,7 +646,7 @@ def report(bench: Bench, results: dict, meta: dict, markdown: bool) -> str:
              "core0 other = core 0's busy time not charged to the proxy (other processes on the machine, or kernel softirq "
              "work); core1 = how busy core 1 (load generator + origin) was. core1 near 100% means core 1 was the bottleneck."]
     if unsaturated:
-        notes.append("* CPU % under 90: the proxy did not use a full core — core 1 (load generator + origin) was the "
+        notes.append("*: CPU % under 90 — the proxy did not use a full core — core 1 (load generator + origin) was the "
                      "bottleneck, or other processes took core 0 (see core0 other / core1) — so its req/s understates its "
                      "capacity; compare CPU µs/req and req/s/core instead.")
     if any(r.get("p50") is None for res in results.values() for r in res.values() if r):

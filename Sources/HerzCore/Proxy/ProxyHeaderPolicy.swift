@@ -12,13 +12,38 @@ public enum ProxyHeaderPolicy {
         "proxy-authenticate", "proxy-authorization", "trailer",
     ]
 
+    /// Whether `name` (any case) is `te`, `connection` or one of ``hopByHop``; no allocation.
+    static func isHopByHopName(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 2: return equalsLowercase(name, "te")
+        case 7: return equalsLowercase(name, "upgrade") || equalsLowercase(name, "trailer")
+        case 10: return equalsLowercase(name, "connection") || equalsLowercase(name, "keep-alive")
+        case 16: return equalsLowercase(name, "proxy-connection")
+        case 17: return equalsLowercase(name, "transfer-encoding")
+        case 18: return equalsLowercase(name, "proxy-authenticate")
+        case 19: return equalsLowercase(name, "proxy-authorization")
+        default: return false
+        }
+    }
+
+    /// ASCII case-insensitive comparison against a lowercase literal of letters and `-`.
+    @inline(__always)
+    static func equalsLowercase(_ name: String, _ lower: StaticString) -> Bool {
+        let count = lower.utf8CodeUnitCount
+        guard name.utf8.count == count else { return false }
+        return lower.withUTF8Buffer { expected in
+            name.utf8.elementsEqual(expected) { ($0 | 0x20) == $1 }
+        }
+    }
+
     /// The `Via` token Herz appends.
     public static let viaToken = "1.1 herz"
 
     /// Removes hop-by-hop headers in place: the fixed list, `te` unless it is exactly `trailers`,
     /// and every header listed in `Connection`.
     public static func stripHopByHop(_ headers: inout HTTPHeaders) {
-        // Fast path: most requests carry none of these.
+        // Fast path: one pass without allocating; most messages carry none of these.
+        guard headers.contains(where: { isHopByHopName($0.name) }) else { return }
         var listed: [String] = []
         for value in headers[canonicalForm: "connection"] {
             let token = value.lowercased()

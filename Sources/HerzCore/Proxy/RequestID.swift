@@ -4,8 +4,15 @@
 public enum RequestID {
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// A new id from the system generator (a syscall: prefer ``make(using:)`` on hot paths).
     public static func make() -> String {
         var generator = SystemRandomNumberGenerator()
+        return make(using: &generator)
+    }
+
+    /// A new id from `generator` (e.g. a worker's seeded ``SplitMix64``: ids need uniqueness, not
+    /// secrecy, and the system generator costs a `getrandom` syscall per call).
+    public static func make<G: RandomNumberGenerator>(using generator: inout G) -> String {
         let high: UInt64 = generator.next()
         let low: UInt64 = generator.next()
         return String(unsafeUninitializedCapacity: 36) { out in

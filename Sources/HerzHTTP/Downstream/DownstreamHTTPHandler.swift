@@ -178,7 +178,6 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
             responseInProgress = false
         }
         guard let context else { return }
-        setRequestReading(true)
         if reset || closeConnection || (draining && !successorRunning) {
             // HTTP/1.1: closing the connection is the only way to signal an incomplete response;
             // HTTP/2: closing the stream channel sends RST_STREAM.

@@ -18,6 +18,9 @@ public final class Worker: @unchecked Sendable {
     /// Streams in flight on this worker (for drain and /metrics).
     var activeStreams = 0
     var accessLog: AccessLogger?
+    /// Per-worker generator for request ids, weighted cluster picks and balancers: fast and
+    /// lock-free; seeded once from the system generator.
+    var random = SplitMix64(seed: UInt64.random(in: 0 ... .max))
 
     init(index: Int, eventLoop: EventLoop, snapshot: ConfigSnapshot, logger: Logger, metrics: HerzMetrics) {
         self.index = index

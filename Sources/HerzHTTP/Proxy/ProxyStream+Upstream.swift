@@ -11,7 +11,7 @@ extension ProxyStream {
             localReply(.notFound, "no route for \(head.headers.first(name: "host") ?? "") \(head.uri)\n")
             return
         }
-        guard let name = selectCluster(for: route, headers: head.headers, random: UInt64.random(in: 0 ... .max)),
+        guard let name = selectCluster(for: route, headers: head.headers, random: worker.random.next()),
               let cluster = worker.cluster(named: name, in: snapshot) else {
             localReply(.serviceUnavailable, "cluster not found\n")
             return

@@ -79,7 +79,7 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
         if let id = head.headers.first(name: "x-request-id"), !id.isEmpty {
             streamInfo.requestID = id
         } else {
-            streamInfo.requestID = RequestID.make()
+            streamInfo.requestID = RequestID.make(using: &worker.random)
         }
         let match = listener.routeTable.match(authority: head.headers.first(name: "host"), head: head)
         streamInfo.route = match?.route
@@ -194,6 +194,7 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
         endAttempt(.cancelled)
         releaseActiveRequest()
         worker.activeStreams -= 1
+        if !downstreamGate.reasons.isEmpty { responder?.setRequestReading(true) }
         worker.metrics.recordRequest(stream: self, reset: reset)
         worker.accessLog?.log(stream: self, reset: reset)
         responder?.flushResponse()
