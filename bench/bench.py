@@ -601,7 +601,8 @@ def report(bench: Bench, results: dict, meta: dict, markdown: bool) -> str:
     out.append(f"{'# ' if markdown else ''}Herz proxy benchmark — {meta['date']}")
     out.append("")
     meta_lines = [
-        f"commit {meta['commit']}; {meta['cores']} cores; load average before: {meta['loadavg']}",
+        f"commit {meta['commit']} (checkout at run time); herz-kernel binary built {meta['herz_built']}; "
+        f"{meta['cores']} cores; load average before: {meta['loadavg']}",
         f"each proxy: 1 worker pinned to core {PROXY_CORE}; origin ({meta['origin']}) and load generator on core {LOAD_CORE}",
         f"HTTP/1.1: wrk -t1 -c{bench.args.connections} -d{meta['duration']}s --latency; "
         f"HTTP/2 over TLS: h2load -c{bench.args.h2_clients} -m{bench.args.h2_streams} -D {meta['duration']}",
@@ -646,8 +647,8 @@ def report(bench: Bench, results: dict, meta: dict, markdown: bool) -> str:
              "core0 other = core 0's busy time not charged to the proxy (other processes on the machine, or kernel softirq "
              "work); core1 = how busy core 1 (load generator + origin) was. core1 near 100% means core 1 was the bottleneck."]
     if unsaturated:
-        notes.append("*: CPU % under 90 — the proxy did not use a full core — core 1 (load generator + origin) was the "
-                     "bottleneck, or other processes took core 0 (see core0 other / core1) — so its req/s understates its "
+        notes.append("*: CPU % under 90. The proxy did not use a full core: core 1 (load generator + origin) was the "
+                     "bottleneck, or other processes took core 0 (see core0 other / core1). So its req/s understates its "
                      "capacity; compare CPU µs/req and req/s/core instead.")
     if any(r.get("p50") is None for res in results.values() for r in res.values() if r):
         notes.append("n/a latency: the load generator did not report it.")
@@ -717,6 +718,13 @@ def git_commit() -> str:
         return "?"
 
 
+def binary_time(path: str) -> str:
+    try:
+        return datetime.datetime.fromtimestamp(os.path.getmtime(path)).strftime("%Y-%m-%d %H:%M")
+    except OSError:
+        return "(missing)"
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="bench/run", description=__doc__.splitlines()[0])
     p.add_argument("--duration", type=int, default=10, help="seconds per measured run (default 10)")
@@ -768,6 +776,7 @@ def main(argv) -> int:
         "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "commit": git_commit(),
         "cores": os.cpu_count(),
+        "herz_built": binary_time(os.path.join(REPO, ".build", "release", "herz-kernel")),
         "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "origin": f"nginx static files, 1 worker" if args.origin == "nginx" else "herz-demo-upstream --threads 1",
         "duration": args.duration,
