@@ -530,19 +530,27 @@ def profile_herz(bench: Bench, duration: int, warmup: int, top: int = 25) -> str
     rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso,symbol", "-g", "none",
                           "--percent-limit", "0.1"], capture_output=True, text=True, timeout=300).stdout
     lines = [l for l in rep.splitlines() if re.match(r"\s+[\d.]+%", l)][:top]
-    if shutil.which("swift"):
-        dem = subprocess.run(["swift", "demangle", "--simplified"], input="\n".join(lines), capture_output=True, text=True,
-                             timeout=60)
-        if dem.returncode == 0 and dem.stdout.strip():
-            lines = dem.stdout.splitlines()
+    def demangle(text_lines):
+        if not shutil.which("swift") or not text_lines:
+            return text_lines
+        dem = subprocess.run(["swift", "demangle", "--simplified"], input="\n".join(text_lines), capture_output=True,
+                             text=True, timeout=60)
+        return dem.stdout.splitlines() if dem.returncode == 0 and dem.stdout.strip() else text_lines
     samples = re.search(r"# Samples: (\S+) of event", rep)
     by_dso = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso", "-g", "none",
                              "--percent-limit", "1"], capture_output=True, text=True, timeout=300).stdout
     dso_lines = [l.strip() for l in by_dso.splitlines() if re.match(r"\s+[\d.]+%", l)]
+    own = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "symbol", "-g", "none",
+                          "--dsos", "herz-kernel", "--percentage", "absolute"], capture_output=True, text=True,
+                         timeout=300).stdout
+    own_lines = [l for l in own.splitlines() if re.match(r"\s+[\d.]+%", l)][:15]
+    lines, own_lines = demangle(lines), demangle(own_lines)
     head = (f"Herz profile: perf record -e cpu-clock -F 999 -g, HTTP/1.1 13 B, wrk -c{bench.args.connections} {duration} s "
             f"({r['rps']:,.0f} req/s under perf; {samples.group(1) if samples else '?'} samples); top {top} symbols by self time:")
     return (head + "\n" + "\n".join(l[:200].rstrip() for l in lines) + "\n"
-            + "by shared object (≥ 1%): " + "; ".join(" ".join(l.split()) for l in dso_lines) + "\n")
+            + "by shared object (≥ 1%): " + "; ".join(" ".join(l.split()) for l in dso_lines) + "\n"
+            + "top 15 symbols inside herz-kernel (Herz, SwiftNIO and other statically linked Swift code; % of all samples):\n"
+            + "\n".join(l[:200].rstrip() for l in own_lines) + "\n")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -837,7 +845,10 @@ def main(argv) -> int:
     profile = None
     if args.profile:
         if "herz" in bench.proxies and bench.proxies["herz"]["server"].alive():
-            profile = profile_herz(bench, args.duration, args.warmup)
+            try:
+                profile = profile_herz(bench, args.duration, args.warmup)
+            except Exception as e:  # noqa: BLE001 - a failed profile must not lose the table
+                log(f"--profile failed: {e!r}")
         else:
             log("--profile: Herz is not running; no profile")
 
