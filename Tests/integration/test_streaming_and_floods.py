@@ -47,17 +47,15 @@ clusters:
       - {{ address: "{upstreams[0]}" }}
 """
 
-# Early answers from Herz itself: a host without a virtual host gets 404 at the request head, and
-# `limited.example` has a buffer filter that answers 413 once 1 KiB of body has arrived.
-EARLY_CONFIG = """
+# Early answers from Herz itself: on NO_ROUTE_CONFIG a host without a virtual host gets 404 at the
+# request head; on LIMIT_CONFIG a buffer filter answers 413 once 1 KiB of body has arrived.
+NO_ROUTE_CONFIG = """
 admin: {{ address: "127.0.0.1:{admin}" }}
 listeners:
   - name: main
     address: "127.0.0.1:{port}"
     protocol: http
     filters:
-      - type: buffer
-        config: {{ max_request_bytes: 1024 }}
       - type: router
         config:
           virtual_hosts:
@@ -71,7 +69,11 @@ clusters:
     endpoints:
       - {{ address: "{upstreams[0]}" }}
 """
-
+LIMIT_CONFIG = NO_ROUTE_CONFIG.replace("""    filters:
+""", """    filters:
+      - type: buffer
+        config: {{ max_request_bytes: 1024 }}
+""")
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -152,8 +154,8 @@ def curl_upload(url, size, *args, timeout):
 
 
 # Sizes: 2 GiB over HTTP/1.1 (measured ~7 s down, ~15 s up on the 2-core test machine). Over h2c the
-# debug build moves only ~45 MB/s down and ~32 MB/s up (curl's and Herz's HTTP/2 framing, 16 KiB
-# DATA frames), so 2 GiB would take ~50–65 s per direction and break the file's ~3 min budget;
+# debug build moves only ~50 MB/s each way (measured: 512 MiB in ~10 s; curl/Herz HTTP/2 framing, 16 KiB
+# DATA frames), so 2 GiB would take ~40–45 s per direction and break the file's ~3 min budget;
 # h2c uses 512 MiB, which is still 8x the RSS bound and exercises the same flow-control path.
 H1_SIZE = 2 * GiB
 H2_SIZE = 512 * MiB
@@ -293,44 +295,103 @@ def test_slow_h2_reader_keeps_rss_flat(procs):
             pump(64 * 1024)
             time.sleep(0.05)
         slow_received = received
-        while not ended:
-            pump(1 << 20)
+    # Draining the other ~250 MiB through python-h2 would take ~40 s; cancel the stream instead (the
+    # full-speed completion of a large h2c download is covered by test_large_download_keeps_rss_flat).
+    conn.reset_stream(sid, error_code=8)
+    sock.sendall(conn.data_to_send())
     sock.close()
     s.report("slow h2 reader")
     print(f"slow phase read {slow_received / MiB:.1f} MiB")
     assert status == b"200"
-    assert slow_received < 64 * MiB
-    assert received == SLOW_SIZE
+    assert 0 < slow_received < 64 * MiB
     assert s.growth < RSS_BOUND, s.report("slow h2 reader")
     assert_healthy(k)
+
+
+def h2_download(port, path):
+    """Downloads `path` over h2c with python-h2 (acknowledging data as it is consumed)."""
+    import h2.config
+    import h2.connection
+    import h2.events
+
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    sid = conn.get_next_available_stream_id()
+    conn.send_headers(sid, [(":method", "GET"), (":path", path), (":scheme", "http"), (":authority", "x")],
+                      end_stream=True)
+    sock.sendall(conn.data_to_send())
+    received, ended = 0, False
+    try:
+        while not ended:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            for ev in conn.receive_data(chunk):
+                if isinstance(ev, h2.events.DataReceived):
+                    received += len(ev.data)
+                    conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                elif isinstance(ev, (h2.events.StreamEnded, h2.events.StreamReset)):
+                    ended = True
+            sock.sendall(conn.data_to_send())
+    finally:
+        sock.close()
+    return received
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "after a backpressured h2c download the pooled HTTP/1.1 upstream connection is released as reusable "
+    "with reading still paused (autoRead off): the downstream stream was unwritable when the upstream's "
+    "last read batch (body + end) arrived, ProxyStream.setGate(.upstream, .peerNotWritable) paused the "
+    "exchange, and UpstreamExchange.release(reusable: true) only re-enables reading for non-reusable "
+    "connections; the next request that gets this connection never sees its response"))
+def test_upstream_connection_reusable_after_backpressured_h2_download(procs):
+    # The race hits the first download of a fresh kernel about 2 times in 3 on the test machine (later
+    # downloads on the same kernel rarely); 8 fresh kernels make the failure near certain.
+    for i in range(8):
+        up, k = stream_kernel(procs)
+        assert h2_download(k.port, f"/bytes/{16 * MiB}") == 16 * MiB
+        code, out, err = h.curl("--http1.1", f"{k.url}/small", timeout=3)
+        assert code == 0 and len(out) == 13, f"request after download {i}: {err.strip()}"
 
 
 # ---------------------------------------------------------------------------------------------
 # upstream reset mid-response
 
 
+RESET_BUG = (
+    "an upstream reset mid-response is swallowed: ProxyStream.upstreamFailed calls "
+    "filterManager.resetStream(.peerReset), whose FilterManager.apply(.reset) runs finish() and emits "
+    "only .streamComplete, so ProxyStream.finish(reset: false) runs first and the following "
+    "finish(reset: true) is a no-op; the downstream is neither closed (HTTP/1.1) nor RST_STREAM'd "
+    "(HTTP/2) and the client hangs with 10 of 100000 bytes until its own or the idle timeout")
+
+
+@pytest.mark.xfail(strict=True, reason=RESET_BUG)
 def test_upstream_reset_mid_response_http1(procs):
     up, k = stream_kernel(procs)
     for _ in range(3):
-        p = subprocess.run(["curl", "-sS", "--http1.1", "--max-time", "10", "-o", "/dev/null",
+        p = subprocess.run(["curl", "-sS", "--http1.1", "--max-time", "5", "-o", "/dev/null",
                             "-w", "%{http_code} %{size_download}", f"{k.url}/reset"],
                            capture_output=True, text=True, timeout=20)
         # 18 = partial file: the body is shorter than the promised 100000 bytes. Anything but a
         # complete-looking response is acceptable, and curl must not exit 0.
         assert p.returncode != 0, (p.stdout, p.stderr)
+        # (28 = curl's own --max-time: Herz neither completed nor aborted the response.)
         assert p.returncode in (18, 56, 52), (p.returncode, p.stderr)
         status, size = p.stdout.split()
         assert int(size) < 100000
         assert_healthy(k)
 
 
+@pytest.mark.xfail(strict=True, reason=RESET_BUG)
 def test_upstream_reset_mid_response_h2(procs):
     import h2.config
     import h2.connection
     import h2.events
 
     up, k = stream_kernel(procs)
-    sock = socket.create_connection(("127.0.0.1", k.port), timeout=10)
+    sock = socket.create_connection(("127.0.0.1", k.port), timeout=5)
     conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
     conn.initiate_connection()
     sid = conn.get_next_available_stream_id()
@@ -339,7 +400,11 @@ def test_upstream_reset_mid_response_h2(procs):
     sock.sendall(conn.data_to_send())
     headers, body, reset, ended = None, b"", None, False
     while reset is None and not ended:
-        chunk = sock.recv(65536)
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            sock.close()
+            pytest.fail(f"no RST_STREAM or END_STREAM within 5 s; got {len(body)} body bytes, headers {headers}")
         if not chunk:
             break
         for ev in conn.receive_data(chunk):
@@ -401,7 +466,7 @@ def request_block(path="/small"):
     return hpack.Encoder().encode([(":method", "GET"), (":path", path), (":scheme", "http"), (":authority", "x")])
 
 
-def send_flood(port, payload, rcvbuf=None, chunk=64 * 1024, timeout=15):
+def send_flood(port, payload, rcvbuf=None, chunk=64 * 1024, timeout=15, read_for=4):
     """Sends `payload` (reading nothing meanwhile) and then reads until the peer closes.
 
     Returns (sent_all, frames_received, closed): whether the whole payload went out before the
@@ -420,7 +485,8 @@ def send_flood(port, payload, rcvbuf=None, chunk=64 * 1024, timeout=15):
     except (BrokenPipeError, ConnectionResetError, socket.timeout):
         sent_all = False
     data, closed = b"", False
-    deadline = time.time() + timeout
+    sock.settimeout(read_for)
+    deadline = time.time() + read_for
     try:
         while time.time() < deadline:
             c = sock.recv(1 << 20)
@@ -453,6 +519,14 @@ def goaways(frames):
     return [f for f in frames if isinstance(f, GoAwayFrame)]
 
 
+FLOOD_NOT_CLOSED = (
+    "NIO's HTTP/2 flood protections fire (GOAWAY ENHANCE_YOUR_CALM / PROTOCOL_ERROR is sent) but Herz "
+    "never closes the TCP connection: DownstreamPipeline.configureHTTP2 has no connection-level handler "
+    "that closes the channel on the NIOHTTP2 error fired through errorCaught, so the attacker's connection "
+    "stays open, every further frame is still read and parsed, and each one is answered with another GOAWAY")
+
+
+@pytest.mark.xfail(strict=True, reason=FLOOD_NOT_CLOSED)
 def test_h2_rapid_reset_closes_connection(procs):
     from hyperframe.frame import HeadersFrame, RstStreamFrame
 
@@ -469,19 +543,21 @@ def test_h2_rapid_reset_closes_connection(procs):
     s.report("rapid reset")
     ga = goaways(frames)
     print(f"rapid reset: sent_all={sent_all} closed={closed} goaway={[(g.last_stream_id, g.error_code) for g in ga]}")
-    assert closed, "connection must be closed"
     assert ga, "a GOAWAY explains the close"
-    # Closed well before all 10,000 streams were processed.
-    assert ga[-1].last_stream_id < (2 * n - 1) // 2, ga[-1].last_stream_id
-    assert ga[-1].error_code != 0  # ENHANCE_YOUR_CALM (11) expected
+    # Stopped well before all 10,000 streams were processed.
+    assert ga[0].last_stream_id < (2 * n - 1) // 2, ga[0].last_stream_id
+    assert ga[0].error_code == 11  # ENHANCE_YOUR_CALM
     # The upstream saw only a bounded number of those requests.
     code, out, err = h.curl(f"http://{up.address}/admin/stats")
     print("upstream stats", out)
     assert json.loads(out)["requests"] < 1000
     assert s.growth < RSS_BOUND
     assert_healthy(k)
+    assert len(ga) == 1, f"{len(ga)} GOAWAYs: the connection was kept and further frames were still processed"
+    assert closed, "connection must be closed after the GOAWAY"
 
 
+@pytest.mark.xfail(strict=True, reason=FLOOD_NOT_CLOSED)
 @pytest.mark.parametrize("kind", ["ping", "settings"])
 def test_h2_control_frame_flood_closes_connection(procs, kind):
     from hyperframe.frame import PingFrame, SettingsFrame
@@ -500,12 +576,15 @@ def test_h2_control_frame_flood_closes_connection(procs, kind):
     ga = goaways(frames)
     acks = sum(1 for f in frames if type(f).__name__ in ("PingFrame", "SettingsFrame") and "ACK" in f.flags)
     print(f"{kind} flood: sent_all={sent_all} closed={closed} acks={acks} goaway={[(g.last_stream_id, g.error_code) for g in ga]}")
-    assert closed, "connection must be closed"
     assert acks < n // 2, "the flood was answered instead of stopped"
+    assert ga and ga[0].error_code == 11  # ENHANCE_YOUR_CALM
     assert s.growth < RSS_BOUND
     assert_healthy(k)
+    assert len(ga) == 1, f"{len(ga)} GOAWAYs: the connection was kept and further frames were still processed"
+    assert closed, "connection must be closed after the GOAWAY"
 
 
+@pytest.mark.xfail(strict=True, reason=FLOOD_NOT_CLOSED)
 def test_h2_continuation_flood_closes_connection(procs):
     from hyperframe.frame import ContinuationFrame, HeadersFrame
 
@@ -520,10 +599,12 @@ def test_h2_continuation_flood_closes_connection(procs):
     s.report("continuation flood")
     ga = goaways(frames)
     print(f"continuation flood: sent_all={sent_all} closed={closed} goaway={[(g.last_stream_id, g.error_code) for g in ga]}")
-    assert closed
-    assert not sent_all, "Herz read all ~20 MB of CONTINUATION frames before closing"
+    assert ga, "no GOAWAY"
     assert s.growth < RSS_BOUND
     assert_healthy(k)
+    assert len(ga) == 1, f"{len(ga)} GOAWAYs: the connection was kept and further frames were still processed"
+    assert closed, "connection must be closed after the GOAWAY"
+    assert not sent_all, "Herz read all ~20 MB of CONTINUATION frames before closing"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -556,9 +637,9 @@ def test_256_concurrent_http1_connections(procs):
 EARLY_SIZE = 50 * MiB
 
 
-def early_kernel(procs):
+def early_kernel(procs, status):
     up = procs.upstream("up")
-    return up, procs.kernel(EARLY_CONFIG, [up])
+    return up, procs.kernel(NO_ROUTE_CONFIG if status == 404 else LIMIT_CONFIG, [up])
 
 
 def raw_early_response(port, host, size=EARLY_SIZE):
@@ -604,33 +685,90 @@ def raw_early_response(port, host, size=EARLY_SIZE):
 
 @pytest.mark.parametrize("host,status", [("nowhere.example", 404), ("api.example.com", 413)],
                          ids=["no-route-404", "buffer-limit-413"])
-def test_early_response_to_large_upload_http1(procs, host, status):
-    up, k = early_kernel(procs)
+def test_early_response_to_large_upload_http1(procs, tmp_path, host, status):
+    up, k = early_kernel(procs, status)
     data, sent, ending = raw_early_response(k.port, host)
     print(f"early {status}: {len(data)} response bytes, client sent {sent} of {EARLY_SIZE}, ended by {ending}")
-    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    head, _, body = data.partition(b"\r\n\r\n")
+    head = head.decode("latin-1")
     assert head.startswith(f"HTTP/1.1 {status}"), data[:300]
     assert "connection: close" in head.lower()
+    length = int(next(l.split(":", 1)[1] for l in head.split("\r\n") if l.lower().startswith("content-length:")))
+    assert len(body) == length, "the early response itself must be complete"
     # Herz must not have swallowed the whole 50 MiB before answering and closing.
     assert sent < EARLY_SIZE, "the whole body was read although the answer was known"
-    assert ending in ("fin", "reset")  # closed, not left hanging
+    # Closed (FIN, or RST because the client was still sending), not left hanging.
+    assert ending in ("fin", "reset")
     # The same with curl, which sees the response and stops sending.
-    p = subprocess.run(f"head -c {EARLY_SIZE} /dev/zero | curl -sS --http1.1 --max-time 20 -o /dev/null "
-                       f"-w '%{{http_code}}' -H 'Host: {host}' -H 'content-length: {EARLY_SIZE}' -T - {k.url}/sink",
-                       shell=True, capture_output=True, text=True, timeout=30)
-    assert p.stdout == str(status), (p.returncode, p.stdout, p.stderr)
+    f = tmp_path / "body.bin"
+    with open(f, "wb") as out:
+        out.truncate(EARLY_SIZE)
+    p = subprocess.run(["curl", "-sS", "--http1.1", "--max-time", "20", "-o", "/dev/null", "-w", "%{http_code}",
+                        "-H", f"Host: {host}", "--data-binary", f"@{f}", f"{k.url}/sink"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0 and p.stdout == str(status), (p.returncode, p.stdout, p.stderr)
     assert k.alive()
     assert h.curl_status("-H", "Host: api.example.com", f"{k.url}/small") == 200
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "HTTP/2 early local reply loses its body: Herz sends HEADERS (:status 404/413, content-length 35/22) "
+    "then RST_STREAM CANCEL without any DATA or END_STREAM (curl: exit 92, http_code 000). ProxyStream's "
+    ".sendResponseHead sets closeConnectionAfter when the request is incomplete (meant for HTTP/1.1), and "
+    "DownstreamHTTPHandler.streamFinished then closes the HTTP/2 stream channel at once, discarding the "
+    "queued DATA/END_STREAM; RFC 9113 8.1 wants the complete response, then RST_STREAM NO_ERROR"))
 @pytest.mark.parametrize("host,status", [("nowhere.example", 404), ("api.example.com", 413)],
                          ids=["no-route-404", "buffer-limit-413"])
 def test_early_response_to_large_upload_h2(procs, host, status):
-    up, k = early_kernel(procs)
-    p = subprocess.run(f"head -c {EARLY_SIZE} /dev/zero | curl -sS --http2-prior-knowledge --max-time 20 -o /dev/null "
-                       f"-w '%{{http_code}}' -H 'Host: {host}' -H 'content-length: {EARLY_SIZE}' -T - {k.url}/sink",
-                       shell=True, capture_output=True, text=True, timeout=30)
-    assert p.stdout == str(status), (p.returncode, p.stdout, p.stderr)
+    import h2.config
+    import h2.connection
+    import h2.events
+    import h2.exceptions
+
+    up, k = early_kernel(procs, status)
+    sock = socket.create_connection(("127.0.0.1", k.port), timeout=5)
+    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    conn.send_headers(1, [(":method", "POST"), (":path", "/sink"), (":scheme", "http"), (":authority", host),
+                          ("content-length", str(EARLY_SIZE))])
+    sent, headers, body, ended, reset = 0, None, b"", False, None
+    sock.setblocking(False)
+    deadline = time.time() + 5
+    while time.time() < deadline and not ended and reset is None:
+        # Send body as flow control allows, while reading what Herz answers.
+        try:
+            n = min(conn.local_flow_control_window(1), conn.max_outbound_frame_size, EARLY_SIZE - sent)
+            if n > 0:
+                conn.send_data(1, b"\0" * n)
+                sent += n
+        except h2.exceptions.StreamClosedError:
+            pass
+        out = conn.data_to_send()
+        try:
+            if out:
+                sock.sendall(out)
+            chunk = sock.recv(65536)
+        except BlockingIOError:
+            time.sleep(0.002)
+            continue
+        if not chunk:
+            break
+        for ev in conn.receive_data(chunk):
+            if isinstance(ev, h2.events.ResponseReceived):
+                headers = dict((a.decode(), b.decode()) for a, b in ev.headers)
+            elif isinstance(ev, h2.events.DataReceived):
+                body += ev.data
+            elif isinstance(ev, h2.events.StreamEnded):
+                ended = True
+            elif isinstance(ev, h2.events.StreamReset):
+                reset = ev
+    sock.close()
+    print(f"h2 early {status}: headers={headers} body={len(body)} ended={ended} reset={reset} sent={sent}")
+    assert headers and headers[":status"] == str(status), headers
+    assert sent < EARLY_SIZE
     assert k.alive()
     code, out, err = h.curl("--http2-prior-knowledge", "-H", "Host: api.example.com", f"{k.url}/small")
     assert code == 0 and len(out) == 13, err
+    # The complete response: body of content-length bytes, then END_STREAM (a RST_STREAM NO_ERROR may follow).
+    assert ended, f"no END_STREAM; stream reset instead: {reset}"
+    assert len(body) == int(headers["content-length"])
