@@ -190,3 +190,24 @@ def test_grpc_style_trailers_pass_through_http2(procs):
     assert headers[":status"] == "200"
     assert body == b"ok"
     assert trailers == {"grpc-status": "0", "x-trailer": "yes"}
+
+
+def test_deep_pipelining_with_bodies_keeps_order(procs):
+    up = procs.upstream()
+    k = procs.kernel(h.BASIC_CONFIG, [up])
+    reqs = b""
+    expected = []
+    for i in range(150):
+        if i % 10 == 0:
+            body = (b"%03d" % i) * 1000
+            reqs += b"POST /sink HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+            expected.append(b'{"bytes": %d}' % len(body))
+        else:
+            code = (200, 201, 202, 203, 206, 207, 208)[i % 7]  # no 204/304: they carry no body
+            reqs += b"GET /status/%d HTTP/1.1\r\nHost: x\r\n\r\n" % code
+            expected.append(b"status %d" % code)
+    reqs += b"GET /small HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    out = h.raw_exchange(k.port, reqs, timeout=20)
+    bodies = re.findall(rb'(status \d{3}|\{"bytes": \d+\})', out)
+    assert bodies == expected
+    assert out.endswith(b"Hello, World!")

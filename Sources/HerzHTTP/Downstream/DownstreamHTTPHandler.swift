@@ -6,8 +6,8 @@ import NIOHTTP1
 ///
 /// It turns NIO's `HTTPServerRequestPart`s into ``ProxyStream`` events and writes what the stream
 /// asks for. It owns no proxy logic: routing, filters and upstreams live in ``ProxyStream``.
-/// HTTP/1.1 ordering (pipelining) is enforced by NIO's `HTTPServerPipelineHandler` in front of it,
-/// so at most one stream is active per connection.
+/// HTTP/1.1 ordering: at most one stream is active per connection; requests pipelined behind it
+/// wait in a ``PipelinedRequestQueue`` and start, in order, when it finishes.
 final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -30,6 +30,10 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
     private var needsFlush = false
     /// An error response is out and the connection is closing: what arrives now is discarded.
     private var lingering = false
+    /// The active request's `.end` has been read: further parts belong to pipelined requests.
+    private var requestEnded = false
+    private var pipelined = PipelinedRequestQueue()
+    private var pausedForPipelining = false
 
     init(worker: Worker, listenerName: String, scheme: String, isHTTP2Stream: Bool) {
         self.worker = worker
@@ -58,14 +62,30 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
     // MARK: inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if stream != nil && requestEnded || !pipelined.isEmpty {
+            // Pipelined behind the request in flight: hold it, in order, bounded.
+            pipelined.append(part)
+            if pipelined.isOverLimit && !pausedForPipelining {
+                pausedForPipelining = true
+                setRequestReading(false)
+            }
+            return
+        }
+        receive(part)
+    }
+
+    private func receive(_ part: HTTPServerRequestPart) {
+        switch part {
         case .head(let head):
             waitTimer?.cancel(); waitTimer = nil
+            requestEnded = false
             pendingHead = head
         case .body(let buffer):
             startPendingStream(endStream: false)
             stream?.receiveBody(buffer)
         case .end(let trailers):
+            requestEnded = true
             if trailers == nil, pendingHead != nil {
                 startPendingStream(endStream: true)
             } else {
@@ -73,6 +93,19 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
                 stream?.receiveEnd(trailers)
             }
         }
+    }
+
+    /// Starts queued pipelined requests once the connection is idle again.
+    private func drainPipelined() {
+        while stream == nil || !requestEnded, let part = pipelined.popFirst() {
+            receive(part)
+        }
+        startPendingStream(endStream: false)
+        if pausedForPipelining && !pipelined.isOverLimit {
+            pausedForPipelining = false
+            setRequestReading(true)
+        }
+        flushIfNeeded()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -129,7 +162,7 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
         if event is ChannelShouldQuiesceEvent {
             // Drain: finish the request in flight (with `connection: close`), close when idle.
             draining = true
-            if stream == nil && pendingHead == nil { context.close(promise: nil) }
+            if stream == nil && pendingHead == nil && pipelined.isEmpty { context.close(promise: nil) }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -139,6 +172,11 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
 
     func writeResponse(_ part: HTTPServerResponsePart) {
         guard let context else { return }
+        var part = part
+        if draining, !isHTTP2Stream, case .head(var head) = part {
+            head.headers.replaceOrAdd(name: "connection", value: "close")
+            part = .head(head)
+        }
         // Set before writing: the write may synchronously report unwritability, whose handler
         // flushes, and must see this write as pending.
         needsFlush = true
@@ -169,23 +207,25 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
     }
 
     func streamFinished(_ finished: ProxyStream, reset: Bool, closeConnection: Bool) {
+        guard stream === finished else { return }
         requestsServed += 1
-        // NIO's pipelining handler may deliver the next request while the previous response's end
-        // is being written, so a successor stream can already be running here.
-        let successorRunning = stream !== finished && stream != nil
-        if !successorRunning {
-            stream = nil
-            responseInProgress = false
-        }
+        stream = nil
+        responseInProgress = false
         guard let context else { return }
-        if reset || closeConnection || (draining && !successorRunning) {
+        if reset || closeConnection || draining {
             // HTTP/1.1: closing the connection is the only way to signal an incomplete response;
             // HTTP/2: closing the stream channel sends RST_STREAM.
             context.flush()
             context.close(promise: nil)
             return
         }
-        if !isHTTP2Stream && !successorRunning && pendingHead == nil { armWaitTimer(firstRequest: false) }
+        if !pipelined.isEmpty {
+            // Not from inside the finishing stream's call stack: start the next one on a fresh turn.
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.execute { loopBound.value.drainPipelined() }
+            return
+        }
+        if !isHTTP2Stream && pendingHead == nil { armWaitTimer(firstRequest: false) }
     }
 
     // MARK: timeouts

@@ -8,7 +8,7 @@ import NIOSSL
 /// Builds the channel pipelines of downstream connections: the fewest handlers that do the job,
 /// since every handler costs on every request.
 ///
-/// HTTP/1.1: decoder → encoder → pipelining guard → ``DownstreamHTTPHandler``.
+/// HTTP/1.1: decoder → encoder → ``DownstreamHTTPHandler`` (which orders pipelined requests).
 /// HTTP/2: NIO's HTTP/2 handler (with its flood protections) → per stream: HTTP/2↔HTTP/1 codec →
 /// ``DownstreamHTTPHandler``.
 enum DownstreamPipeline {
@@ -20,7 +20,6 @@ enum DownstreamPipeline {
         try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes,
                                                                     limitConfiguration: limits)))
         try sync.addHandler(HTTPResponseEncoder())
-        try sync.addHandler(HTTPServerPipelineHandler())
         try sync.addHandler(DownstreamHTTPHandler(worker: worker, listenerName: listener.name, scheme: scheme, isHTTP2Stream: false))
     }
 
