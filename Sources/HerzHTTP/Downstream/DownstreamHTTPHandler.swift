@@ -101,6 +101,7 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
             receive(part)
         }
         startPendingStream(endStream: false)
+        stream?.downstreamReadComplete()  // as after a socket read: flush what went upstream
         if pausedForPipelining && !pipelined.isOverLimit {
             pausedForPipelining = false
             setRequestReading(true)
