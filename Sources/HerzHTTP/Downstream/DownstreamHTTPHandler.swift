@@ -7,8 +7,9 @@ import NIOHTTP1
 /// It turns NIO's `HTTPServerRequestPart`s into ``ProxyStream`` events and writes what the stream
 /// asks for. It owns no proxy logic: routing, filters and upstreams live in ``ProxyStream``.
 /// HTTP/1.1 ordering (pipelining) is enforced by NIO's `HTTPServerPipelineHandler` in front of it,
-/// so at most one stream is active per connection.
-final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
+/// so at most one stream is active per connection. Removable: an `Upgrade: h2c` replaces the
+/// HTTP/1.1 handlers before any stream started (``H2CUpgradeHandler``).
+final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, DownstreamResponder {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
