@@ -41,6 +41,9 @@ struct H2CUpgradeRequest: Equatable {
     /// The most request body bytes held back to replay as stream 1's DATA. It is the HTTP/2
     /// default initial window (RFC 9113 §6.9.2): until the client acknowledges our SETTINGS, a
     /// client may send no more than that on one stream. Larger bodies are served as HTTP/1.1.
+    /// The replayed DATA counts against the server's connection window but not the client's;
+    /// the skew (at most this much) is harmless, as NIO tops the connection window up to its
+    /// 4 MiB target on receipt whenever it falls below half.
     static let maxBufferedBodyBytes = 65_535
 
     /// The request as the HTTP/1.1 decoder produced it.
