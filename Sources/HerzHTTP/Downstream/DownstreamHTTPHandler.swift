@@ -7,8 +7,9 @@ import NIOHTTP1
 /// It turns NIO's `HTTPServerRequestPart`s into ``ProxyStream`` events and writes what the stream
 /// asks for. It owns no proxy logic: routing, filters and upstreams live in ``ProxyStream``.
 /// HTTP/1.1 ordering: at most one stream is active per connection; requests pipelined behind it
-/// wait in a ``PipelinedRequestQueue`` and start, in order, when it finishes.
-final class DownstreamHTTPHandler: ChannelDuplexHandler, DownstreamResponder {
+/// wait in a ``PipelinedRequestQueue`` and start, in order, when it finishes. Removable: an
+/// `Upgrade: h2c` replaces the HTTP/1.1 handlers before any stream started (``H2CUpgradeHandler``).
+final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler, DownstreamResponder {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart

@@ -8,19 +8,35 @@ import NIOSSL
 /// Builds the channel pipelines of downstream connections: the fewest handlers that do the job,
 /// since every handler costs on every request.
 ///
-/// HTTP/1.1: decoder → encoder → ``DownstreamHTTPHandler`` (which orders pipelined requests).
+/// HTTP/1.1: decoder → encoder → ``DownstreamHTTPHandler`` (which orders pipelined requests); on
+/// cleartext, an ``H2CUpgradeHandler`` after the decoder for the first request only.
 /// HTTP/2: NIO's HTTP/2 handler (with its flood protections) → per stream: HTTP/2↔HTTP/1 codec →
 /// ``DownstreamHTTPHandler``.
 enum DownstreamPipeline {
-    static func configureHTTP1(_ channel: Channel, worker: Worker, listener: ListenerConfig, scheme: String) throws {
+    /// With `h2cUpgrade` (cleartext listeners), an ``H2CUpgradeHandler`` watches the first request
+    /// for `Upgrade: h2c` and leaves the pipeline after it.
+    static func configureHTTP1(_ channel: Channel, worker: Worker, listener: ListenerConfig, scheme: String,
+                               h2cUpgrade: Bool = false) throws {
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderListSize = listener.limits.maxRequestHeadersBytes
         limits.maxHeaderFieldSize = listener.limits.maxRequestHeadersBytes
+        // An upgrade removes the decoder: the bytes after the request then belong to HTTP/2.
+        let leftOvers: RemoveAfterUpgradeStrategy = h2cUpgrade ? .forwardBytes : .dropBytes
+        let makeDecoder = {
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: leftOvers, limitConfiguration: limits))
+        }
+        let encoder = HTTPResponseEncoder()
+        let downstream = DownstreamHTTPHandler(worker: worker, listenerName: listener.name, scheme: scheme, isHTTP2Stream: false)
         let sync = channel.pipeline.syncOperations
-        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes,
-                                                                    limitConfiguration: limits)))
-        try sync.addHandler(HTTPResponseEncoder())
-        try sync.addHandler(DownstreamHTTPHandler(worker: worker, listenerName: listener.name, scheme: scheme, isHTTP2Stream: false))
+        try sync.addHandler(makeDecoder())
+        if h2cUpgrade {
+            try sync.addHandler(H2CUpgradeHandler(
+                http1Handlers: [encoder, downstream], makeDecoder: makeDecoder,
+                configureHTTP2: { try configureHTTP2($0, worker: worker, listener: listener, scheme: scheme) },
+                onReject: { worker.metrics.protocolError(listener: listener.name, status: 400) }))
+        }
+        try sync.addHandler(encoder)
+        try sync.addHandler(downstream)
     }
 
     static func http2Configuration(_ listener: ListenerConfig) -> (NIOHTTP2Handler.ConnectionConfiguration, NIOHTTP2Handler.StreamConfiguration) {
@@ -58,10 +74,11 @@ enum DownstreamPipeline {
         }
     }
 
-    /// Cleartext listener: HTTP/1.1 or HTTP/2 prior knowledge, told apart by the first bytes.
+    /// Cleartext listener: HTTP/1.1 or HTTP/2 prior knowledge, told apart by the first bytes;
+    /// HTTP/1.1 may then switch to HTTP/2 with `Upgrade: h2c`.
     static func configureCleartext(_ channel: Channel, worker: Worker, listener: ListenerConfig) throws {
         try channel.pipeline.syncOperations.addHandler(HTTPProtocolSniffer(
-            http1: { try configureHTTP1($0, worker: worker, listener: listener, scheme: "http") },
+            http1: { try configureHTTP1($0, worker: worker, listener: listener, scheme: "http", h2cUpgrade: true) },
             http2: { try configureHTTP2($0, worker: worker, listener: listener, scheme: "http") }))
     }
 
