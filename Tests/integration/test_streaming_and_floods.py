@@ -192,12 +192,6 @@ def test_large_upload_keeps_rss_flat(procs, proto, size):
     assert_healthy(k)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "h2c request body without content-length is forwarded to the HTTP/1.1 upstream with corrupt "
-    "chunked framing (a chunk's trailing CRLF is written after the next chunk): re-entrant write — "
-    "upstream writability flips inside NIO's 3-write chunk encoding, ProxyStream resumes downstream "
-    "reading, and the HTTP/2 stream channel delivers buffered DATA synchronously into another "
-    "exchange.write; the upstream answers 400 / the client sees RST_STREAM CANCEL"))
 @pytest.mark.parametrize("path", ["/sink", "/echo"])
 def test_h2_streamed_upload_without_content_length(procs, path):
     up, k = stream_kernel(procs)
@@ -339,12 +333,6 @@ def h2_download(port, path):
     return received
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "after a backpressured h2c download the pooled HTTP/1.1 upstream connection is released as reusable "
-    "with reading still paused (autoRead off): the downstream stream was unwritable when the upstream's "
-    "last read batch (body + end) arrived, ProxyStream.setGate(.upstream, .peerNotWritable) paused the "
-    "exchange, and UpstreamExchange.release(reusable: true) only re-enables reading for non-reusable "
-    "connections; the next request that gets this connection never sees its response"))
 def test_upstream_connection_reusable_after_backpressured_h2_download(procs):
     # The race hits the first download of a fresh kernel about 2 times in 3 on the test machine (later
     # downloads on the same kernel rarely); 8 fresh kernels make the failure near certain.
@@ -367,7 +355,6 @@ RESET_BUG = (
     "(HTTP/2) and the client hangs with 10 of 100000 bytes until its own or the idle timeout")
 
 
-@pytest.mark.xfail(strict=True, reason=RESET_BUG)
 def test_upstream_reset_mid_response_http1(procs):
     up, k = stream_kernel(procs)
     for _ in range(3):
@@ -384,7 +371,6 @@ def test_upstream_reset_mid_response_http1(procs):
         assert_healthy(k)
 
 
-@pytest.mark.xfail(strict=True, reason=RESET_BUG)
 def test_upstream_reset_mid_response_h2(procs):
     import h2.config
     import h2.connection
@@ -526,7 +512,6 @@ FLOOD_NOT_CLOSED = (
     "stays open, every further frame is still read and parsed, and each one is answered with another GOAWAY")
 
 
-@pytest.mark.xfail(strict=True, reason=FLOOD_NOT_CLOSED)
 def test_h2_rapid_reset_closes_connection(procs):
     from hyperframe.frame import HeadersFrame, RstStreamFrame
 
@@ -557,7 +542,6 @@ def test_h2_rapid_reset_closes_connection(procs):
     assert closed, "connection must be closed after the GOAWAY"
 
 
-@pytest.mark.xfail(strict=True, reason=FLOOD_NOT_CLOSED)
 @pytest.mark.parametrize("kind", ["ping", "settings"])
 def test_h2_control_frame_flood_closes_connection(procs, kind):
     from hyperframe.frame import PingFrame, SettingsFrame
@@ -584,7 +568,6 @@ def test_h2_control_frame_flood_closes_connection(procs, kind):
     assert closed, "connection must be closed after the GOAWAY"
 
 
-@pytest.mark.xfail(strict=True, reason=FLOOD_NOT_CLOSED)
 def test_h2_continuation_flood_closes_connection(procs):
     from hyperframe.frame import ContinuationFrame, HeadersFrame
 
@@ -711,12 +694,6 @@ def test_early_response_to_large_upload_http1(procs, tmp_path, host, status):
     assert h.curl_status("-H", "Host: api.example.com", f"{k.url}/small") == 200
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HTTP/2 early local reply loses its body: Herz sends HEADERS (:status 404/413, content-length 35/22) "
-    "then RST_STREAM CANCEL without any DATA or END_STREAM (curl: exit 92, http_code 000). ProxyStream's "
-    ".sendResponseHead sets closeConnectionAfter when the request is incomplete (meant for HTTP/1.1), and "
-    "DownstreamHTTPHandler.streamFinished then closes the HTTP/2 stream channel at once, discarding the "
-    "queued DATA/END_STREAM; RFC 9113 8.1 wants the complete response, then RST_STREAM NO_ERROR"))
 @pytest.mark.parametrize("host,status", [("nowhere.example", 404), ("api.example.com", 413)],
                          ids=["no-route-404", "buffer-limit-413"])
 def test_early_response_to_large_upload_h2(procs, host, status):

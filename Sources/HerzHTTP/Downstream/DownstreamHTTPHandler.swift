@@ -185,6 +185,19 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
         context.write(wrapOutboundOut(part), promise: nil)
     }
 
+    func writeResponseEnd(_ trailers: HTTPHeaders?, thenClose: Bool) {
+        guard let context else { return }
+        guard thenClose || (draining && !isHTTP2Stream) else {
+            writeResponse(.end(trailers))
+            return
+        }
+        // Close only after every byte before the end has been written (closing earlier would drop
+        // queued writes, e.g. a large body still waiting for the socket).
+        needsFlush = false
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(trailers))).whenComplete { _ in channel.close(promise: nil) }
+    }
+
     func flushResponse() { flushIfNeeded() }
 
     private func flushIfNeeded() {
@@ -197,8 +210,13 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
     func setRequestReading(_ enabled: Bool) {
         guard let context else { return }
         context.channel.setOption(ChannelOptions.autoRead, value: enabled).whenFailure { _ in }
-        // HTTP/2 stream channels do not read again by themselves when autoRead is switched back on.
-        if enabled { context.read() }
+        // HTTP/2 stream channels do not read again by themselves when autoRead is switched back on,
+        // and a read delivers their buffered frames synchronously: ask on the next loop turn so the
+        // caller (often in the middle of writing) is never re-entered.
+        if enabled && isHTTP2Stream {
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.eventLoop.execute { loopBound.value.read() }
+        }
     }
 
     var isResponseWritable: Bool { context?.channel.isWritable ?? false }
@@ -214,12 +232,15 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
         stream = nil
         responseInProgress = false
         guard let context else { return }
-        if reset || closeConnection || draining {
+        if reset {
             // HTTP/1.1: closing the connection is the only way to signal an incomplete response;
             // HTTP/2: closing the stream channel sends RST_STREAM.
             context.flush()
             context.close(promise: nil)
             return
+        }
+        if closeConnection || draining {
+            return  // writeResponseEnd closes once the response is out
         }
         if !pipelined.isEmpty {
             // Not from inside the finishing stream's call stack: start the next one on a fresh turn.

@@ -72,6 +72,7 @@ enum DownstreamPipeline {
                 return streamChannel.eventLoop.makeFailedFuture(error)
             }
         }
+        try channel.pipeline.syncOperations.addHandler(HTTP2ConnectionGuard())
     }
 
     /// Cleartext listener: HTTP/1.1 or HTTP/2 prior knowledge, told apart by the first bytes;

@@ -284,8 +284,7 @@ extension ProxyStream {
         if responseStarted {
             // Never let a truncated response look complete: reset the downstream.
             failureReason = "upstream reset mid-response: \(failure)"
-            filterManager.resetStream(.peerReset)
-            finish(reset: true)
+            reset()
         } else {
             upstreamFailedBeforeResponse(failure, retryable: true, overloaded: false)
         }
@@ -326,8 +325,7 @@ extension ProxyStream {
         cancelWaiter()
         if responseStarted {
             failureReason = "upstream timeout mid-response"
-            filterManager.resetStream(.peerReset)
-            finish(reset: true)
+            reset()
             return
         }
         if perTry, routeTimer != nil, retryPolicyAllows(.reset) || retryPolicyAllows(.gatewayError) {

@@ -53,6 +53,9 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
     var upstreamResponseKeepAlive = true
     var finished = false
     var closeConnectionAfter = false
+    /// Set while the stream is being torn down as a reset (the filter manager then only reports
+    /// `.streamComplete`, which must still count as a reset).
+    var resetting = false
     var failureReason: String?
 
     /// Largest request body kept for a retry; larger bodies disable retries.
@@ -107,10 +110,17 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
 
     /// The downstream went away (connection closed or HTTP/2 stream reset) before the stream finished.
     func downstreamClosed() {
-        guard !finished else { return }
         failureReason = failureReason ?? "downstream closed"
+        reset()
+    }
+
+    /// Tears the stream down as incomplete: filters see the reset, the downstream sees an error
+    /// (HTTP/1.1: connection closed; HTTP/2: RST_STREAM), never a response that looks complete.
+    func reset() {
+        guard !finished else { return }
+        resetting = true
         filterManager?.resetStream(.peerReset)
-        if !finished { finish(reset: true) }
+        finish(reset: true)
     }
 
     func downstreamReadComplete() {
@@ -148,14 +158,14 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
             responseHeadSent = true
             responseStatus = head.status
             responder?.writeResponse(.head(head))
-            if endStream { responder?.writeResponse(.end(nil)) }
+            if endStream { responder?.writeResponseEnd(nil, thenClose: closeConnectionAfter) }
         case .sendResponseData(let data, let endStream):
             responseBytes += data.readableBytes
             if data.readableBytes > 0 { responder?.writeResponse(.body(.byteBuffer(data))) }
-            if endStream { responder?.writeResponse(.end(nil)) }
+            if endStream { responder?.writeResponseEnd(nil, thenClose: closeConnectionAfter) }
 
         case .sendResponseTrailers(let trailers):
-            responder?.writeResponse(.end(trailers))
+            responder?.writeResponseEnd(trailers, thenClose: closeConnectionAfter)
         case .pauseReading(let peer):
             setGate(peer, .filterWatermark, true)
         case .resumeReading(let peer):
@@ -166,7 +176,7 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
             failureReason = failureReason ?? "\(reason)"
             finish(reset: true)
         case .streamComplete:
-            finish(reset: false)
+            finish(reset: resetting)
         }
     }
 

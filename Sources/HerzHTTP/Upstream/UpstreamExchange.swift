@@ -37,7 +37,8 @@ final class UpstreamExchange {
             if !reusable { channel.close(promise: nil) }  // RST_STREAM for an unfinished stream
             return
         }
-        if !reusable { handler.setReading(true) }
+        // A connection paused by backpressure must read again before its next exchange.
+        if reusable { handler.setReading(true) }
         pool?.release(self, reusable: reusable)
         if pool == nil { channel.close(promise: nil) }
     }

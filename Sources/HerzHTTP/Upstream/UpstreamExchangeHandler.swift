@@ -97,11 +97,20 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler {
 
     var isWritable: Bool { context?.channel.isWritable ?? false }
 
+    /// False while backpressure from the downstream has paused reading.
+    private(set) var isReading = true
+
     /// Stops or resumes reading the upstream response (backpressure from the downstream).
     func setReading(_ enabled: Bool) {
-        guard let context else { return }
+        guard let context, enabled != isReading else { return }
+        isReading = enabled
         context.channel.setOption(ChannelOptions.autoRead, value: enabled).whenFailure { _ in }
-        // HTTP/2 stream channels do not read again by themselves when autoRead is switched back on.
-        if enabled { context.read() }
+        // HTTP/2 stream channels do not read again by themselves when autoRead is switched back on,
+        // and their read delivers buffered frames synchronously: ask on the next loop turn so the
+        // caller is never re-entered.
+        if enabled && context.channel.parent != nil {
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.eventLoop.execute { loopBound.value.read() }
+        }
     }
 }
