@@ -347,12 +347,6 @@ def test_upstream_connection_reusable_after_backpressured_h2_download(procs):
 # upstream reset mid-response
 
 
-RESET_BUG = (
-    "an upstream reset mid-response is swallowed: ProxyStream.upstreamFailed calls "
-    "filterManager.resetStream(.peerReset), whose FilterManager.apply(.reset) runs finish() and emits "
-    "only .streamComplete, so ProxyStream.finish(reset: false) runs first and the following "
-    "finish(reset: true) is a no-op; the downstream is neither closed (HTTP/1.1) nor RST_STREAM'd "
-    "(HTTP/2) and the client hangs with 10 of 100000 bytes until its own or the idle timeout")
 
 
 def test_upstream_reset_mid_response_http1(procs):
@@ -505,11 +499,6 @@ def goaways(frames):
     return [f for f in frames if isinstance(f, GoAwayFrame)]
 
 
-FLOOD_NOT_CLOSED = (
-    "NIO's HTTP/2 flood protections fire (GOAWAY ENHANCE_YOUR_CALM / PROTOCOL_ERROR is sent) but Herz "
-    "never closes the TCP connection: DownstreamPipeline.configureHTTP2 has no connection-level handler "
-    "that closes the channel on the NIOHTTP2 error fired through errorCaught, so the attacker's connection "
-    "stays open, every further frame is still read and parsed, and each one is answered with another GOAWAY")
 
 
 def test_h2_rapid_reset_closes_connection(procs):
