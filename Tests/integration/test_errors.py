@@ -1,4 +1,5 @@
 """Bad input and failing upstreams: every case gets the documented status, and the kernel lives."""
+import json
 import subprocess
 import time
 
@@ -138,3 +139,40 @@ def test_kernel_survives_garbage_http2(procs):
     out = h.raw_exchange(k.port, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x04\x09\x00\x00\x00\x00\x01garbage" * 20)
     assert k.alive()
     assert h.curl_status("-H", "Host: api.example.com", f"{k.url}/small") == 200
+
+
+REQUEST_TIMEOUT_CONFIG = h.proxy_config("""
+    - name: backend
+      idle_timeout: 300ms
+      endpoints: [{{ address: "{upstreams[0]}" }}]
+""", listener="""
+    limits: {{ request_timeout: 700ms }}
+""", routes="""
+    - match: {{ prefix: "/" }}
+      route: {{ cluster: backend, timeout: 0s }}
+""")
+
+
+def test_listener_request_timeout(procs):
+    up = procs.upstream()
+    k = procs.kernel(REQUEST_TIMEOUT_CONFIG, [up])
+    # Waiting for a slow upstream: 504.
+    start = time.time()
+    assert h.curl_status(f"{k.url}/delay/3000") == 504
+    assert time.time() - start < 2
+    # A client that stops sending its body: 408.
+    import socket
+    s = socket.create_connection(("127.0.0.1", k.port))
+    s.sendall(b"POST /sink HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
+    s.settimeout(5)
+    assert s.recv(4096).startswith(b"HTTP/1.1 408")
+    s.close()
+
+
+def test_idle_upstream_connections_are_closed(procs):
+    up = procs.upstream()
+    k = procs.kernel(REQUEST_TIMEOUT_CONFIG, [up])
+    assert h.curl_status(f"{k.url}/small") == 200
+    clusters = lambda: json.loads(k.admin_get("/clusters")[1])["clusters"][0]
+    assert clusters()["connections"] == 1
+    h.wait_for(lambda: clusters()["connections"] == 0, timeout=3, what="idle upstream connection to close")

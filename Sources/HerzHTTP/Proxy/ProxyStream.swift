@@ -43,6 +43,8 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
     var countedActiveRequest = false
     var routeTimer: Scheduled<Void>?
     var tryTimer: Scheduled<Void>?
+    /// The listener's whole-request deadline (`limits.request_timeout`), if configured.
+    var requestTimer: Scheduled<Void>?
 
     // Response side.
     var responseStarted = false          // upstream response head accepted (no more retries)
@@ -90,6 +92,9 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
         filterManager = FilterManager(filters: filters, streamInfo: streamInfo,
                                       bufferLimit: listener.config.limits.bufferLimitBytes, sink: self)
         worker.activeStreams += 1
+        if let limit = listener.config.limits.requestTimeout, limit > .zero {
+            requestTimer = worker.eventLoop.scheduleTask(in: limit) { [weak self] in self?.requestTimedOut() }
+        }
         filterManager.decodeHeaders(head, endStream: endStream)
     }
 
@@ -196,6 +201,7 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
         finished = true
         routeTimer?.cancel(); routeTimer = nil
         tryTimer?.cancel(); tryTimer = nil
+        requestTimer?.cancel(); requestTimer = nil
         if let exchange {
             self.exchange = nil
             exchange.release(reusable: false)
@@ -213,4 +219,18 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
     }
 
     var routeName: String { streamInfo.route?.name ?? "none" }
+
+    /// `limits.request_timeout` passed: 408 while the client is still sending, 504 while waiting for
+    /// the upstream, a reset once the response has started.
+    private func requestTimedOut() {
+        requestTimer = nil
+        guard !finished else { return }
+        failureReason = "request timeout"
+        if responseHeadSent {
+            reset()
+        } else {
+            localReply(requestComplete ? .gatewayTimeout : .requestTimeout, "request timeout\n")
+            responder?.flushResponse()
+        }
+    }
 }

@@ -17,7 +17,9 @@ final class EndpointPool {
     let address: HostPort
     let eventLoop: EventLoop
     let cluster: SharedCluster
-    private var idle: [(Channel, UpstreamExchangeHandler)] = []
+    /// Idle keep-alive connections, most recently used last (LIFO keeps few connections warm).
+    private var idle: [(channel: Channel, handler: UpstreamExchangeHandler, since: NIODeadline)] = []
+    private var idleSweep: RepeatedTask?
     private var waiters = CircularBuffer<(id: Int, completion: Completion)>()
     private var nextWaiterID = 0
     private var resolved: SocketAddress?
@@ -40,7 +42,7 @@ final class EndpointPool {
             acquireHTTP2(completion)
             return nil
         }
-        while let (channel, handler) = idle.popLast() {
+        while let (channel, handler, _) = idle.popLast() {
             if channel.isActive {
                 completion(.success(UpstreamExchange(handler: handler, channel: channel, endpoint: endpoint, pool: self, isHTTP2Stream: false)))
                 return nil
@@ -74,7 +76,8 @@ final class EndpointPool {
                 cluster.pendingRequests.wrappingDecrement(ordering: .relaxed)
                 waiter.completion(.success(UpstreamExchange(handler: exchange.handler, channel: exchange.channel, endpoint: endpoint, pool: self, isHTTP2Stream: false)))
             } else {
-                idle.append((exchange.channel, exchange.handler))
+                idle.append((exchange.channel, exchange.handler, .now()))
+                startIdleSweep()
             }
             return
         }
@@ -85,14 +88,41 @@ final class EndpointPool {
     /// Closes idle connections and fails waiters (config removed this cluster or kernel stops).
     func shutdown() {
         closed = true
-        for (channel, _) in idle { channel.close(promise: nil) }
+        for entry in idle { entry.channel.close(promise: nil) }
         idle.removeAll()
+        idleSweep?.cancel()
+        idleSweep = nil
         while let waiter = waiters.popFirst() {
             cluster.pendingRequests.wrappingDecrement(ordering: .relaxed)
             waiter.completion(.failure(.overflow("cluster removed")))
         }
         h2?.close()
         h2 = nil
+    }
+
+    /// Closes connections idle longer than the cluster's `idle_timeout`. One repeated task per pool,
+    /// started when a connection first goes idle: no timer per request.
+    private func startIdleSweep() {
+        guard idleSweep == nil else { return }
+        let timeout = config.idleConnectionTimeout
+        let period = max(TimeAmount.milliseconds(100), .nanoseconds(timeout.nanoseconds / 2))
+        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
+        idleSweep = eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            loopBound.value.closeExpiredIdle(olderThan: timeout)
+        }
+    }
+
+    private func closeExpiredIdle(olderThan timeout: TimeAmount) {
+        let cutoff = NIODeadline.now() - timeout
+        // Oldest first: entries are in release order.
+        while let oldest = idle.first, oldest.since <= cutoff {
+            idle.removeFirst()
+            oldest.channel.close(promise: nil)
+        }
+        if idle.isEmpty {
+            idleSweep?.cancel()
+            idleSweep = nil
+        }
     }
 
     // MARK: HTTP/1.1
