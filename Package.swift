@@ -61,6 +61,7 @@ if !coreOnly {
         .executableTarget(
             name: "herz-demo-upstream",
             dependencies: [
+                "HerzCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import HerzCore
 import NIOCore
 import NIOHTTP1
 

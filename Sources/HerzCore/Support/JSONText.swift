@@ -1,6 +1,6 @@
-/// Writes JSON string literals by hand for the two places that emit JSON text without building an
-/// object tree (the config dump and the access log, which runs per request): Foundation's encoder
-/// would allocate a dictionary and an encoder per line.
+/// Writes JSON string literals by hand for the places that emit JSON text without building an object
+/// tree (the config dump, the access log, which runs per request, and the demo upstream): Foundation's
+/// encoder would allocate a dictionary and an encoder per line.
 public enum JSONText {
     /// Appends `text` as a quoted, escaped JSON string.
     public static func quote(_ text: String, into out: inout String) {
@@ -19,5 +19,13 @@ public enum JSONText {
             }
         }
         out += "\""
+    }
+
+    /// `text` as a quoted, escaped JSON string.
+    public static func quoted(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 2)
+        quote(text, into: &out)
+        return out
     }
 }

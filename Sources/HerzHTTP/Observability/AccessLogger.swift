@@ -58,9 +58,5 @@ final class AccessLogger: @unchecked Sendable {  // only used on its worker's ev
         buffer.removeAll(keepingCapacity: true)
     }
 
-    private func json(_ s: String) -> String {
-        var out = ""
-        JSONText.quote(s, into: &out)
-        return out
-    }
+    private func json(_ s: String) -> String { JSONText.quoted(s) }
 }
