@@ -27,6 +27,9 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// Drain requested (SIGTERM): close once the stream in flight is done.
     private var draining = false
     private var waitTimer: Scheduled<Void>?
+    /// When the connection must have delivered its next complete request head (nil: not waiting).
+    private var waitDeadline: NIODeadline?
+    private var waitingForFirstRequest = true
     private var clientAddress: String?
     private var needsFlush = false
     /// An error response is out and the connection is closing: what arrives now is discarded.
@@ -79,7 +82,7 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
     private func receive(_ part: HTTPServerRequestPart) {
         switch part {
         case .head(let head):
-            waitTimer?.cancel(); waitTimer = nil
+            waitDeadline = nil  // the timer, if armed, finds nothing to do when it fires
             requestEnded = false
             pendingHead = head
         case .body(let buffer):
@@ -255,19 +258,33 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     /// Slowloris and idle protection: a connection must deliver a complete request head within
     /// `request_headers_timeout` (first request) or `idle_timeout` (next request on keep-alive).
+    ///
+    /// The deadline moves with every request; the timer itself is scheduled only when none is
+    /// pending and, when it fires early (the deadline moved), re-arms for the remainder — so a busy
+    /// keep-alive connection costs no timer allocation per request.
     private func armWaitTimer(firstRequest: Bool) {
-        guard !isHTTP2Stream, let context, let limits = worker.snapshot.listeners[listenerName]?.config.limits else { return }
-        waitTimer?.cancel()
+        guard !isHTTP2Stream, let limits = worker.snapshot.listeners[listenerName]?.config.limits else { return }
         let timeout = firstRequest ? limits.requestHeadersTimeout : limits.idleTimeout
+        waitDeadline = .now() + timeout
+        waitingForFirstRequest = firstRequest
+        scheduleWaitTimer()
+    }
+
+    private func scheduleWaitTimer() {
+        guard waitTimer == nil, let context, let deadline = waitDeadline else { return }
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        waitTimer = context.eventLoop.scheduleTask(in: timeout) {
-            let handler = loopBound.value
-            guard handler.stream == nil, handler.pendingHead == nil else { return }
-            if firstRequest {
-                handler.writeErrorAndClose(.requestTimeout, reason: "request header timeout")
-            } else {
-                handler.context?.close(promise: nil)
-            }
+        waitTimer = context.eventLoop.scheduleTask(deadline: deadline) { loopBound.value.waitTimerFired() }
+    }
+
+    private func waitTimerFired() {
+        waitTimer = nil
+        guard let deadline = waitDeadline, stream == nil, pendingHead == nil else { return }
+        if NIODeadline.now() < deadline {
+            scheduleWaitTimer()
+        } else if waitingForFirstRequest {
+            writeErrorAndClose(.requestTimeout, reason: "request header timeout")
+        } else {
+            context?.close(promise: nil)
         }
     }
 

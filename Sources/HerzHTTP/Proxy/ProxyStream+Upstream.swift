@@ -7,7 +7,8 @@ extension ProxyStream {
     // MARK: request → upstream
 
     func routeAndForward(_ head: HTTPRequestHead, endStream: Bool) {
-        guard let route = streamInfo.route else {
+        route = streamInfo.route
+        guard let route else {
             localReply(.notFound, "no route for \(head.headers.first(name: "host") ?? "") \(head.uri)\n")
             return
         }
@@ -20,7 +21,7 @@ extension ProxyStream {
         self.cluster = cluster
         var upstream = head
         applyRewrites(for: route, to: &upstream)
-        ProxyHeaderPolicy.apply(route.requestHeaders, to: &upstream.headers)
+        if !route.requestHeaders.isEmpty { ProxyHeaderPolicy.apply(route.requestHeaders, to: &upstream.headers) }
         ProxyHeaderPolicy.prepareUpstreamRequest(&upstream.headers, clientAddress: streamInfo.clientAddress,
                                                  scheme: streamInfo.scheme, requestID: streamInfo.requestID)
         if cluster.shared.config.upstreamProtocol == .http1 { upstream.version = .http1_1 }
@@ -80,7 +81,7 @@ extension ProxyStream {
         guard !finished, let cluster, let upstreamHead else { return }
         attempts += 1
         guard let endpoint = cluster.pick(hashKey: hashKey, excluded: triedEndpoints,
-                                          metadataMatch: streamInfo.route?.metadataMatch ?? [:]) else {
+                                          metadataMatch: route?.metadataMatch ?? [:]) else {
             upstreamFailedBeforeResponse(.connectFailure("no healthy upstream"), retryable: false, overloaded: false)
             return
         }
@@ -181,7 +182,7 @@ extension ProxyStream {
     // MARK: failures and retries
 
     private func retryPolicyAllows(_ condition: RetryPolicy.Condition) -> Bool {
-        guard let policy = streamInfo.route?.retryPolicy, attempts <= policy.numRetries else { return false }
+        guard let policy = route?.retryPolicy, attempts <= policy.numRetries else { return false }
         guard retainable else { return false }
         switch condition {
         case .fiveXX: return policy.retryOn.contains(.fiveXX)
@@ -254,7 +255,7 @@ extension ProxyStream {
             responseStarted = true
             upstreamStatus = code
             upstreamResponseKeepAlive = head.isKeepAlive
-            if let route = streamInfo.route { ProxyHeaderPolicy.apply(route.responseHeaders, to: &head.headers) }
+            if let mutations = route?.responseHeaders, !mutations.isEmpty { ProxyHeaderPolicy.apply(mutations, to: &head.headers) }
             ProxyHeaderPolicy.prepareDownstreamResponse(&head.headers)
             head.version = requestHead?.version ?? .http1_1
             filterManager.encodeHeaders(head, endStream: false)
@@ -300,7 +301,7 @@ extension ProxyStream {
     // MARK: timers
 
     func startRouteTimer() {
-        guard routeTimer == nil, let timeout = streamInfo.route?.timeout, timeout > .zero else { return }
+        guard routeTimer == nil, let timeout = route?.timeout, timeout > .zero else { return }
         routeTimer = worker.eventLoop.scheduleTask(in: timeout) { [weak self] in
             self?.timedOut(perTry: false)
         }
@@ -308,7 +309,7 @@ extension ProxyStream {
 
     func startTryTimer() {
         tryTimer?.cancel()
-        guard let timeout = streamInfo.route?.retryPolicy?.perTryTimeout, timeout > .zero else { return }
+        guard let timeout = route?.retryPolicy?.perTryTimeout, timeout > .zero else { return }
         tryTimer = worker.eventLoop.scheduleTask(in: timeout) { [weak self] in
             self?.timedOut(perTry: true)
         }

@@ -32,6 +32,10 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
     var upstreamGate = ReadGate()
 
     // Routing and upstream.
+    /// The route in force, read from `streamInfo` when the stream starts and when the request
+    /// reaches the router (a filter may have changed it). Kept here because every read of the
+    /// cross-module `streamInfo.route` copies the whole entry (a dozen retains).
+    var route: RouteEntry?
     var clusterName: String?
     var cluster: WorkerCluster?
     var hashKey: UInt64?
@@ -87,7 +91,8 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
             streamInfo.requestID = RequestID.make(using: &worker.random)
         }
         let match = listener.routeTable.match(authority: head.headers.first(name: "host"), head: head)
-        streamInfo.route = match?.route
+        route = match?.route
+        streamInfo.route = route
         let filters = listener.filterFactories.map { $0.makeFilter(streamInfo: streamInfo) }
         filterManager = FilterManager(filters: filters, streamInfo: streamInfo,
                                       bufferLimit: listener.config.limits.bufferLimitBytes, sink: self)
@@ -218,7 +223,7 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
         responder = nil
     }
 
-    var routeName: String { streamInfo.route?.name ?? "none" }
+    var routeName: String { route?.name ?? "none" }
 
     /// `limits.request_timeout` passed: 408 while the client is still sending, 504 while waiting for
     /// the upstream, a reset once the response has started.
