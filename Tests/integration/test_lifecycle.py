@@ -123,3 +123,37 @@ def test_systemd_unit_verifies(tmp_path):
     p = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True, text=True)
     problems = [l for l in (p.stdout + p.stderr).splitlines() if "herz-kernel.service" in l]
     assert problems == [], problems
+
+
+def test_reload_adds_and_removes_listeners(procs):
+    up = procs.upstream()
+    extra = h.free_port()
+    second = f"""
+  - name: second
+    address: "127.0.0.1:{extra}"
+    protocol: http
+    filters:
+      - type: router
+        config:
+          virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+                - match: {{{{ prefix: "/" }}}}
+                  route: {{{{ cluster: backend }}}}
+"""
+    k = procs.kernel(h.BASIC_CONFIG, [up], workers=2)
+    k.write_config(h.BASIC_CONFIG.replace("clusters:", second.strip("\n") + "\nclusters:"))
+    code, text, _ = k.admin_post("/reload")
+    assert code == 200, text
+    assert h.curl(f"http://127.0.0.1:{extra}/small")[1] == "Hello, World!"
+    # Moving an existing listener to another address is refused; the old config keeps serving.
+    k.write_config(h.BASIC_CONFIG.replace(f"127.0.0.1:{{port}}", "127.0.0.1:1"))
+    code, text, _ = k.admin_post("/reload")
+    assert code == 400 and "address or protocol changed" in text
+    assert h.curl(f"{k.url}/small")[1] == "Hello, World!"
+    # Removing the second listener closes it.
+    k.write_config(h.BASIC_CONFIG)
+    assert k.admin_post("/reload")[0] == 200
+    assert h.curl_status(f"http://127.0.0.1:{extra}/small", timeout=3) == 0
+    assert k.alive()

@@ -39,17 +39,31 @@ final class AdminHandler: ChannelInboundHandler {
         case .end:
             guard let head else { return }
             self.head = nil
-            let response = AdminRoutes(kernel: kernel).respond(method: head.method, path: head.uri)
-            var headers = HTTPHeaders()
-            headers.add(name: "content-type", value: response.contentType)
-            headers.add(name: "content-length", value: String(response.body.utf8.count))
-            if !head.isKeepAlive { headers.add(name: "connection", value: "close") }
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))), promise: nil)
-            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: response.body)))), promise: nil)
-            let keepAlive = head.isKeepAlive
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
-                if !keepAlive { context.close(promise: nil) }
+            // Answer off the event loop: a reload validates files and binds listeners (blocking
+            // work that must never run on an event loop). One serial queue also serialises reloads.
+            let kernel = self.kernel
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let eventLoop = context.eventLoop
+            AdminHandler.queue.async {
+                let response = AdminRoutes(kernel: kernel).respond(method: head.method, path: head.uri)
+                eventLoop.execute { AdminHandler.write(response, for: head, context: loopBound.value) }
             }
+        }
+    }
+
+    static let queue = DispatchQueue(label: "herz.admin")
+
+    private static func write(_ response: AdminRoutes.Response, for head: HTTPRequestHead, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: response.contentType)
+        headers.add(name: "content-length", value: String(response.body.utf8.count))
+        if !head.isKeepAlive { headers.add(name: "connection", value: "close") }
+        let wrap = { (part: HTTPServerResponsePart) in NIOAny(part) }
+        context.write(wrap(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))), promise: nil)
+        context.write(wrap(.body(.byteBuffer(ByteBuffer(string: response.body)))), promise: nil)
+        let keepAlive = head.isKeepAlive
+        context.writeAndFlush(wrap(.end(nil))).whenComplete { _ in
+            if !keepAlive { context.close(promise: nil) }
         }
     }
 }
