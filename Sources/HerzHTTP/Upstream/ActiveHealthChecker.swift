@@ -43,7 +43,7 @@ final class ActiveHealthChecker: @unchecked Sendable {
     private func checkAll(_ config: HealthCheckConfig) {
         for (index, endpoint) in cluster.config.endpoints.enumerated() where !inFlight[index] {
             inFlight[index] = true
-            probe(endpoint.address, config: config).whenComplete { result in
+            probe(index, endpoint.address, config: config).whenComplete { result in
                 self.inFlight[index] = false
                 guard self.task != nil else { return }
                 let transition: HealthTransition?
@@ -63,12 +63,16 @@ final class ActiveHealthChecker: @unchecked Sendable {
     }
 
     /// One probe: connect, `GET path`, read the status line, close. Fails on timeout.
-    private func probe(_ address: HostPort, config: HealthCheckConfig) -> EventLoopFuture<Int> {
+    private func probe(_ index: Int, _ address: HostPort, config: HealthCheckConfig) -> EventLoopFuture<Int> {
         let promise = eventLoop.makePromise(of: Int.self)
         let timeout = eventLoop.scheduleTask(in: config.timeout) {
             promise.fail(ChannelError.connectTimeout(config.timeout))
         }
         promise.futureResult.whenComplete { _ in timeout.cancel() }
+        guard let target = cluster.resolvedAddresses[index] else {
+            timeout.cancel()
+            return eventLoop.makeFailedFuture(UpstreamFailure.connectFailure("cannot resolve \(address)"))
+        }
         ClientBootstrap(group: eventLoop)
             .connectTimeout(config.timeout)
             .channelInitializer { channel in
@@ -78,7 +82,7 @@ final class ActiveHealthChecker: @unchecked Sendable {
                     return channel.eventLoop.makeSucceededVoidFuture()
                 } catch { return channel.eventLoop.makeFailedFuture(error) }
             }
-            .connect(host: address.host, port: address.port)
+            .connect(to: target)
             .whenComplete { result in
                 switch result {
                 case .failure(let error): promise.fail(error)

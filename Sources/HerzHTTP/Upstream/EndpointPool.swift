@@ -22,7 +22,6 @@ final class EndpointPool {
     private var idleSweep: RepeatedTask?
     private var waiters = CircularBuffer<(id: Int, completion: Completion)>()
     private var nextWaiterID = 0
-    private var resolved: SocketAddress?
     private var h2: HTTP2Connection?
     private var closed = false
 
@@ -143,9 +142,9 @@ final class EndpointPool {
     }
 
     private func socketAddress() throws -> SocketAddress {
-        if let resolved { return resolved }
-        let address = try SocketAddress.makeAddressResolvingHost(self.address.host, port: self.address.port)
-        resolved = address
+        guard let address = cluster.resolvedAddresses[endpoint] else {
+            throw UpstreamFailure.connectFailure("cannot resolve \(self.address)")
+        }
         return address
     }
 

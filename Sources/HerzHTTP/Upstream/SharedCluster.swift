@@ -18,6 +18,9 @@ public final class SharedCluster: @unchecked Sendable {
     /// Bumped whenever a health verdict or an ejection changes, so workers refresh their balancers.
     public let availabilityVersion = ManagedAtomic<Int>(0)
     public let endpointStats: [EndpointStats]
+    /// Endpoint addresses resolved when the config was compiled (off the event loops, so workers
+    /// never block on DNS); `nil` where resolution failed (connects then fail with a clear error).
+    let resolvedAddresses: [SocketAddress?]
     private let outlier: NIOLockedValueBox<OutlierDetector>?
     /// Earliest pending un-ejection (uptime nanoseconds), `UInt64.max` when nothing is ejected.
     private let nextUnejectNanos = ManagedAtomic<UInt64>(.max)
@@ -33,6 +36,9 @@ public final class SharedCluster: @unchecked Sendable {
         let checked = config.healthCheck != nil
         self.healthy = config.endpoints.map { _ in ManagedAtomic(!checked) }
         self.endpointStats = config.endpoints.map { _ in EndpointStats() }
+        self.resolvedAddresses = config.endpoints.map {
+            try? SocketAddress.makeAddressResolvingHost($0.address.host, port: $0.address.port)
+        }
         self.outlier = config.outlierDetection.map {
             NIOLockedValueBox(OutlierDetector(config: $0, endpointCount: config.endpoints.count))
         }
