@@ -21,6 +21,8 @@ public final class Worker: @unchecked Sendable {
     /// Per-worker generator for request ids, weighted cluster picks and balancers: fast and
     /// lock-free; seeded once from the system generator.
     var random = SplitMix64(seed: UInt64.random(in: 0 ... .max))
+    /// Route and request timeouts of this worker's streams.
+    lazy var deadlines = DeadlineQueue(eventLoop: eventLoop)
 
     init(index: Int, eventLoop: EventLoop, snapshot: ConfigSnapshot, logger: Logger, metrics: HerzMetrics) {
         self.index = index

@@ -55,7 +55,7 @@ extension ProxyStream {
     }
 
     func requestFullyForwarded() {
-        if routeTimer == nil { startRouteTimer() }
+        if routeDeadline == nil { startRouteTimer() }
     }
 
     /// Writes to the upstream, or queues while the connection is not there yet (bounded: over the
@@ -168,7 +168,7 @@ extension ProxyStream {
     /// A local reply replaced the upstream exchange.
     func abandonUpstream() {
         tryTimer?.cancel(); tryTimer = nil
-        routeTimer?.cancel(); routeTimer = nil
+        routeDeadline = nil
         cancelWaiter()
         endAttempt(.cancelled)
         if let exchange {
@@ -301,10 +301,8 @@ extension ProxyStream {
     // MARK: timers
 
     func startRouteTimer() {
-        guard routeTimer == nil, let timeout = route?.timeout, timeout > .zero else { return }
-        routeTimer = worker.eventLoop.scheduleTask(in: timeout) { [weak self] in
-            self?.timedOut(perTry: false)
-        }
+        guard routeDeadline == nil, let timeout = route?.timeout, timeout > .zero else { return }
+        routeDeadline = worker.deadlines.add(after: timeout, owner: self)
     }
 
     func startTryTimer() {
@@ -315,9 +313,9 @@ extension ProxyStream {
         }
     }
 
-    private func timedOut(perTry: Bool) {
+    func timedOut(perTry: Bool) {
         guard !finished else { return }
-        if perTry { tryTimer = nil } else { routeTimer = nil }
+        if perTry { tryTimer = nil } else { routeDeadline = nil }
         if let exchange {
             self.exchange = nil
             endAttempt(.timeout)
@@ -329,7 +327,7 @@ extension ProxyStream {
             reset()
             return
         }
-        if perTry, routeTimer != nil, retryPolicyAllows(.reset) || retryPolicyAllows(.gatewayError) {
+        if perTry, routeDeadline != nil, retryPolicyAllows(.reset) || retryPolicyAllows(.gatewayError) {
             let before = attempts
             retry()
             if attempts > before { responder?.flushResponse(); return }

@@ -9,7 +9,7 @@ import NIOHTTP1
 /// ``FilterManager`` and the delegate of its current upstream exchange, and it translates between
 /// the two: the filter manager decides *what* happens to headers and bodies, this class performs the
 /// I/O it asks for.
-final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
+final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOwner {
     let worker: Worker
     let snapshot: ConfigSnapshot
     let listener: ListenerRuntime
@@ -45,10 +45,11 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
     var attemptEndpoint: Int?
     var triedEndpoints: [Int] = []
     var countedActiveRequest = false
-    var routeTimer: Scheduled<Void>?
+    /// Token of the route timeout in the worker's ``DeadlineQueue`` (nil: none running).
+    var routeDeadline: UInt64?
     var tryTimer: Scheduled<Void>?
-    /// The listener's whole-request deadline (`limits.request_timeout`), if configured.
-    var requestTimer: Scheduled<Void>?
+    /// Token of the listener's whole-request deadline (`limits.request_timeout`), if configured.
+    var requestDeadline: UInt64?
 
     // Response side.
     var responseStarted = false          // upstream response head accepted (no more retries)
@@ -98,7 +99,7 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
                                       bufferLimit: listener.config.limits.bufferLimitBytes, sink: self)
         worker.activeStreams += 1
         if let limit = listener.config.limits.requestTimeout, limit > .zero {
-            requestTimer = worker.eventLoop.scheduleTask(in: limit) { [weak self] in self?.requestTimedOut() }
+            requestDeadline = worker.deadlines.add(after: limit, owner: self)
         }
         filterManager.decodeHeaders(head, endStream: endStream)
     }
@@ -204,9 +205,9 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
     func finish(reset: Bool) {
         guard !finished else { return }
         finished = true
-        routeTimer?.cancel(); routeTimer = nil
+        routeDeadline = nil
         tryTimer?.cancel(); tryTimer = nil
-        requestTimer?.cancel(); requestTimer = nil
+        requestDeadline = nil
         if let exchange {
             self.exchange = nil
             exchange.release(reusable: false)
@@ -227,8 +228,17 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate {
 
     /// `limits.request_timeout` passed: 408 while the client is still sending, 504 while waiting for
     /// the upstream, a reset once the response has started.
+    func deadlineExpired(token: UInt64) {
+        if token == routeDeadline {
+            routeDeadline = nil
+            timedOut(perTry: false)
+        } else if token == requestDeadline {
+            requestDeadline = nil
+            requestTimedOut()
+        }
+    }
+
     private func requestTimedOut() {
-        requestTimer = nil
         guard !finished else { return }
         failureReason = "request timeout"
         if responseHeadSent {
