@@ -31,7 +31,7 @@ extension ProxyStream {
         upstreamHead = upstream
         hashKey = computeHashKey(policies: route.hashPolicy, headers: head.headers, clientIP: streamInfo.clientAddress)
         if endStream {
-            pendingBody.append(.end(nil))  // a body-less request still ends explicitly (HTTP/2 END_STREAM)
+            pendingEnd = true  // a body-less request still ends explicitly (HTTP/2 END_STREAM)
             startRouteTimer()
         }
         attempt()
@@ -98,6 +98,10 @@ extension ProxyStream {
         attemptEndpoint = endpoint
         startTryTimer()
         let pool = cluster.pool(for: endpoint)
+        if let exchange = pool.takeIdle() {
+            connected(.success(exchange), endpoint: endpoint, head: upstreamHead)
+            return
+        }
         let id = pool.acquire { [weak self] result in
             guard let self else {
                 if case .success(let exchange) = result { exchange.release(reusable: true) }
@@ -135,8 +139,10 @@ extension ProxyStream {
                 if forwardedRequestEnd { exchange.write(.end(nil), flush: false) }
             } else {
                 for part in pendingBody { exchange.write(part, flush: false) }
+                if pendingEnd { exchange.write(.end(nil), flush: false) }
             }
-            pendingBody.removeAll()
+            pendingEnd = false
+            if !pendingBody.isEmpty { pendingBody.removeAll() }
             pendingBytes = 0
             setGate(.downstream, .pendingQueueFull, false)
             if !upstreamGate.reasons.isEmpty { exchange.setReading(false) }
@@ -177,6 +183,7 @@ extension ProxyStream {
         }
         upstreamHead = nil
         pendingBody.removeAll()
+        pendingEnd = false
     }
 
     // MARK: failures and retries

@@ -28,6 +28,8 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
     var retainable = true
     var pendingBody: [HTTPClientRequestPart] = []  // waiting for an upstream connection
     var pendingBytes = 0
+    /// The request ended with its head: `.end` is still owed to the upstream connection.
+    var pendingEnd = false
     var downstreamGate = ReadGate()
     var upstreamGate = ReadGate()
 

@@ -41,11 +41,9 @@ final class EndpointPool {
             acquireHTTP2(completion)
             return nil
         }
-        while let (channel, handler, _) = idle.popLast() {
-            if channel.isActive {
-                completion(.success(UpstreamExchange(handler: handler, channel: channel, endpoint: endpoint, pool: self, isHTTP2Stream: false)))
-                return nil
-            }
+        if let exchange = takeIdle() {
+            completion(.success(exchange))
+            return nil
         }
         if tryReserveConnection() {
             connectHTTP1(completion)
@@ -60,6 +58,17 @@ final class EndpointPool {
         nextWaiterID += 1
         waiters.append((nextWaiterID, completion))
         return nextWaiterID
+    }
+
+    /// The most recently used idle HTTP/1.1 connection, if any: the common case, served without
+    /// allocating a completion closure.
+    func takeIdle() -> UpstreamExchange? {
+        while let (channel, handler, _) = idle.popLast() {
+            if channel.isActive {
+                return UpstreamExchange(handler: handler, channel: channel, endpoint: endpoint, pool: self, isHTTP2Stream: false)
+            }
+        }
+        return nil
     }
 
     func cancelWaiter(_ id: Int) {
