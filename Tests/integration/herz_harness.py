@@ -162,10 +162,12 @@ def _indent(block, spaces):
     return "\n".join((" " * spaces + line) if line.strip() else line for line in block.splitlines())
 
 
-def proxy_config(clusters, routes=None, cluster="backend", filters="", listener="", top="", protocol="http"):
+def proxy_config(clusters, routes=None, cluster="backend", filters="", listener="", top="", protocol="http",
+                 domains='"*"'):
     """A config template with the admin API, one listener named `main` and the given clusters.
 
-    `routes` (YAML list items) default to one catch-all route to `cluster`; `filters` go before the
+    `routes` (YAML list items) default to one catch-all route to `cluster`; `domains` are the one
+    virtual host's domains (YAML flow list items); `filters` go before the
     router; `listener` adds keys to the listener (limits, tls); `top` adds top-level keys. The result
     is a template: `{port}`, `{admin}`, `{upstreams[i]}` and literal braces as `{{ }}`.
     """
@@ -187,7 +189,7 @@ def proxy_config(clusters, routes=None, cluster="backend", filters="", listener=
         "        config:",
         "          virtual_hosts:",
         "            - name: all",
-        '              domains: ["*"]',
+        f"              domains: [{domains}]",
         "              routes:",
         _indent(routes, 16),
         "clusters:",

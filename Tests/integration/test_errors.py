@@ -5,37 +5,27 @@ import time
 
 import herz_harness as h
 
-LIMITS_CONFIG = """
-admin: {{ address: "127.0.0.1:{admin}" }}
-listeners:
-  - name: main
-    address: "127.0.0.1:{port}"
-    protocol: http
+LIMITS_CONFIG = h.proxy_config("""
+    - name: backend
+      endpoints:
+        - {{ address: "{upstreams[0]}" }}
+    - name: down
+      connect_timeout: 250ms
+      endpoints:
+        - {{ address: "127.0.0.1:{dead}" }}
+""", domains='"api.example.com"', listener="""
     limits: {{ max_request_headers_bytes: 8192, request_headers_timeout: 500ms, idle_timeout: 2s }}
-    filters:
-      - type: buffer
-        config: {{ max_request_bytes: 1024 }}
-      - type: router
-        config:
-          virtual_hosts:
-            - name: api
-              domains: ["api.example.com"]
-              routes:
-                - match: {{ prefix: "/delay" }}
-                  route: {{ cluster: backend, timeout: 300ms }}
-                - match: {{ prefix: "/down" }}
-                  route: {{ cluster: down }}
-                - match: {{ prefix: "/" }}
-                  route: {{ cluster: backend }}
-clusters:
-  - name: backend
-    endpoints:
-      - {{ address: "{upstreams[0]}" }}
-  - name: down
-    connect_timeout: 250ms
-    endpoints:
-      - {{ address: "127.0.0.1:{dead}" }}
-"""
+""", filters="""
+    - type: buffer
+      config: {{ max_request_bytes: 1024 }}
+""", routes="""
+    - match: {{ prefix: "/delay" }}
+      route: {{ cluster: backend, timeout: 300ms }}
+    - match: {{ prefix: "/down" }}
+      route: {{ cluster: down }}
+    - match: {{ prefix: "/" }}
+      route: {{ cluster: backend }}
+""")
 
 
 def kernel(procs):

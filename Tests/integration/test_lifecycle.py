@@ -7,27 +7,12 @@ import time
 
 import herz_harness as h
 
-TWO_CLUSTERS = """
-admin: {{ address: "127.0.0.1:{admin}" }}
-listeners:
-  - name: main
-    address: "127.0.0.1:{port}"
-    protocol: http
-    filters:
-      - type: router
-        config:
-          virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-                - match: {{ prefix: "/" }}
-                  route: {{ cluster: {target} }}
-clusters:
-  - name: one
-    endpoints: [{{ address: "{upstreams[0]}" }}]
-  - name: two
-    endpoints: [{{ address: "{upstreams[1]}" }}]
-"""
+TWO_CLUSTERS = h.proxy_config("""
+    - name: one
+      endpoints: [{{ address: "{upstreams[0]}" }}]
+    - name: two
+      endpoints: [{{ address: "{upstreams[1]}" }}]
+""", cluster="{target}")
 
 
 def body(k, path="/"):

@@ -25,50 +25,27 @@ RSS_BOUND = 64 * MiB
 
 # Route timeout off (the default 15 s covers the whole response and would cut long transfers);
 # 256 concurrent HTTP/2 streams so 200 really run at once.
-STREAM_CONFIG = """
-admin: {{ address: "127.0.0.1:{admin}" }}
-listeners:
-  - name: main
-    address: "127.0.0.1:{port}"
-    protocol: http
+STREAM_CONFIG = h.proxy_config("""
+    - name: backend
+      endpoints:
+        - {{ address: "{upstreams[0]}" }}
+""", routes="""
+    - match: {{ prefix: "/" }}
+      route: {{ cluster: backend, timeout: 0s }}
+""", listener="""
     limits: {{ max_concurrent_streams: 256 }}
-    filters:
-      - type: router
-        config:
-          virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-                - match: {{ prefix: "/" }}
-                  route: {{ cluster: backend, timeout: 0s }}
-clusters:
-  - name: backend
-    endpoints:
-      - {{ address: "{upstreams[0]}" }}
-"""
+""")
 
 # Early answers from Herz itself: on NO_ROUTE_CONFIG a host without a virtual host gets 404 at the
 # request head; on LIMIT_CONFIG a buffer filter answers 413 once 1 KiB of body has arrived.
-NO_ROUTE_CONFIG = """
-admin: {{ address: "127.0.0.1:{admin}" }}
-listeners:
-  - name: main
-    address: "127.0.0.1:{port}"
-    protocol: http
-    filters:
-      - type: router
-        config:
-          virtual_hosts:
-            - name: api
-              domains: ["api.example.com"]
-              routes:
-                - match: {{ prefix: "/" }}
-                  route: {{ cluster: backend, timeout: 0s }}
-clusters:
-  - name: backend
-    endpoints:
-      - {{ address: "{upstreams[0]}" }}
-"""
+NO_ROUTE_CONFIG = h.proxy_config("""
+    - name: backend
+      endpoints:
+        - {{ address: "{upstreams[0]}" }}
+""", routes="""
+    - match: {{ prefix: "/" }}
+      route: {{ cluster: backend, timeout: 0s }}
+""", domains='"api.example.com"')
 LIMIT_CONFIG = NO_ROUTE_CONFIG.replace("""    filters:
 """, """    filters:
       - type: buffer
