@@ -28,7 +28,7 @@ public enum ProxyHeaderPolicy {
 
     /// ASCII case-insensitive comparison against a lowercase literal of letters and `-`.
     @inline(__always)
-    static func equalsLowercase(_ name: String, _ lower: StaticString) -> Bool {
+    static func equalsLowercase<S: StringProtocol>(_ name: S, _ lower: StaticString) -> Bool {
         let count = lower.utf8CodeUnitCount
         guard name.utf8.count == count else { return false }
         return lower.withUTF8Buffer { expected in
@@ -42,20 +42,28 @@ public enum ProxyHeaderPolicy {
     /// Removes hop-by-hop headers in place: the fixed list, `te` unless it is exactly `trailers`,
     /// and every header listed in `Connection`.
     public static func stripHopByHop(_ headers: inout HTTPHeaders) {
-        // Fast path: one pass without allocating; most messages carry none of these.
-        guard headers.contains(where: { isHopByHopName($0.name) }) else { return }
+        // One pass finds what to remove; nothing is allocated unless a hop-by-hop header is present
+        // (responses usually carry `connection: keep-alive`: one removal, no token list).
+        var found: [String] = []
         var listed: [String] = []
-        for value in headers[canonicalForm: "connection"] {
-            let token = value.lowercased()
-            if token != "close" && token != "keep-alive" { listed.append(String(token)) }
+        var keepTrailers = false
+        for (name, value) in headers where isHopByHopName(name) {
+            found.append(name)
+            if equalsLowercase(name, "connection") {
+                for token in value.split(separator: ",") {
+                    let trimmed = token.trimmingASCIISpaces()
+                    if !trimmed.isEmpty && !equalsLowercase(trimmed, "close") && !equalsLowercase(trimmed, "keep-alive") {
+                        listed.append(trimmed.lowercased())
+                    }
+                }
+            } else if equalsLowercase(name, "te") {
+                keepTrailers = keepTrailers || value.split(separator: ",").contains { equalsLowercase($0.trimmingASCIISpaces(), "trailers") }
+            }
         }
-        for name in hopByHop where headers.contains(name: name) { headers.remove(name: name) }
+        guard !found.isEmpty else { return }
+        for name in found { headers.remove(name: name) }
         for name in listed { headers.remove(name: name) }
-        if headers.contains(name: "te") {
-            let keepTrailers = headers[canonicalForm: "te"].contains { $0.lowercased() == "trailers" }
-            headers.remove(name: "te")
-            if keepTrailers { headers.add(name: "te", value: "trailers") }
-        }
+        if keepTrailers { headers.add(name: "te", value: "trailers") }
     }
 
     /// Prepares a downstream request's headers for the upstream: strips hop-by-hop headers, appends
@@ -102,5 +110,15 @@ public enum ProxyHeaderPolicy {
             if option.append { headers.add(name: option.name, value: option.value) }
             else { headers.replaceOrAdd(name: option.name, value: option.value) }
         }
+    }
+}
+
+extension Substring {
+    /// Drops leading and trailing ASCII spaces and tabs (header list elements, RFC 9110 §5.6.1).
+    func trimmingASCIISpaces() -> Substring {
+        var result = self[...]
+        while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
+        while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
+        return result
     }
 }
