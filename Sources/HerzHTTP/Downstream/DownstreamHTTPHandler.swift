@@ -23,7 +23,6 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// The request head waits here until the next part tells whether the request has a body.
     private var pendingHead: HTTPRequestHead?
     private var responseInProgress = false
-    private var requestsServed = 0
     /// Drain requested (SIGTERM): close once the stream in flight is done.
     private var draining = false
     private var waitTimer: Scheduled<Void>?
@@ -222,7 +221,6 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
     }
 
-    var isResponseWritable: Bool { context?.channel.isWritable ?? false }
 
     func sendContinue() {
         guard let context, !isHTTP2Stream else { return }
@@ -231,7 +229,6 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     func streamFinished(_ finished: ProxyStream, reset: Bool, closeConnection: Bool) {
         guard stream === finished else { return }
-        requestsServed += 1
         stream = nil
         responseInProgress = false
         guard let context else { return }

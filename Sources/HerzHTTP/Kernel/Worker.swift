@@ -15,8 +15,6 @@ public final class Worker: @unchecked Sendable {
     let metrics: HerzMetrics
     private(set) var snapshot: ConfigSnapshot
     private var clusters: [String: WorkerCluster] = [:]
-    /// Streams in flight on this worker (for drain and /metrics).
-    var activeStreams = 0
     var accessLog: AccessLogger?
     /// Per-worker generator for request ids, weighted cluster picks and balancers: fast and
     /// lock-free; seeded once from the system generator.

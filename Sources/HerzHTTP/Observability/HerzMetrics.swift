@@ -9,7 +9,6 @@ import Prometheus
 public final class MetricsRegistry: @unchecked Sendable {
     public let registry = PrometheusCollectorRegistry()
     public let activeConnections = ManagedAtomic<Int>(0)
-    public let activeStreams = ManagedAtomic<Int>(0)
     public let reloadsOK = ManagedAtomic<Int>(0)
     public let reloadsFailed = ManagedAtomic<Int>(0)
 
@@ -41,7 +40,7 @@ final class HerzMetrics {
         let counter: Counter
         if let existing = requestCounters[key] { counter = existing } else {
             counter = shared.registry.makeCounter(
-                descriptor: MetricNameDescriptor(metricName: "herz_requests_total",
+                descriptor: MetricNameDescriptor(metricName: "herz_requests_total", unitName: "",
                                                  helpText: "Requests by listener, route, cluster and status code (0 = reset)"),
                 labels: [("listener", key.listener), ("route", key.route), ("cluster", key.cluster), ("code", String(code))])
             requestCounters[key] = counter
@@ -65,7 +64,7 @@ final class HerzMetrics {
         let counter: Counter
         if let existing = retries[cluster] { counter = existing } else {
             counter = shared.registry.makeCounter(
-                descriptor: MetricNameDescriptor(metricName: "herz_upstream_retries_total", helpText: "Upstream retries by cluster"),
+                descriptor: MetricNameDescriptor(metricName: "herz_upstream_retries_total", unitName: "", helpText: "Upstream retries by cluster"),
                 labels: [("cluster", cluster)])
             retries[cluster] = counter
         }
@@ -77,7 +76,7 @@ final class HerzMetrics {
         let counter: Counter
         if let existing = protocolErrors[key] { counter = existing } else {
             counter = shared.registry.makeCounter(
-                descriptor: MetricNameDescriptor(metricName: "herz_downstream_protocol_errors_total",
+                descriptor: MetricNameDescriptor(metricName: "herz_downstream_protocol_errors_total", unitName: "",
                                                  helpText: "Requests rejected before routing (malformed, too large, timeout)"),
                 labels: [("listener", listener), ("code", String(status))])
             protocolErrors[key] = counter

@@ -10,7 +10,6 @@ protocol DownstreamResponder: AnyObject {
     func flushResponse()
     /// Pause (`false`) or resume reading the request body.
     func setRequestReading(_ enabled: Bool)
-    var isResponseWritable: Bool { get }
     /// Sends an informational `100 Continue`.
     func sendContinue()
     /// `stream` is over. `reset`: the response is incomplete and the peer must see an error now. `reset`: the response is incomplete, so the downstream must see an

@@ -99,7 +99,6 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
         let filters = listener.filterFactories.map { $0.makeFilter(streamInfo: streamInfo) }
         filterManager = FilterManager(filters: filters, streamInfo: streamInfo,
                                       bufferLimit: listener.config.limits.bufferLimitBytes, sink: self)
-        worker.activeStreams += 1
         if let limit = listener.config.limits.requestTimeout, limit > .zero {
             requestDeadline = worker.deadlines.add(after: limit, owner: self)
         }
@@ -217,7 +216,6 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
         cancelWaiter()
         endAttempt(.cancelled)
         releaseActiveRequest()
-        worker.activeStreams -= 1
         if !downstreamGate.reasons.isEmpty { responder?.setRequestReading(true) }
         worker.metrics.recordRequest(stream: self, reset: reset)
         worker.accessLog?.log(stream: self, reset: reset)
