@@ -85,7 +85,8 @@ if !coreOnly {
 let package = Package(
     name: "Herz",
     platforms: [.macOS(.v15)],
-    products: coreOnly ? [] : [
+    products: coreOnly ? [.library(name: "HerzCore", targets: ["HerzCore"])] : [
+        .library(name: "HerzCore", targets: ["HerzCore"]),
         .executable(name: "herz-kernel", targets: ["herz-kernel"]),
         .executable(name: "herzctl", targets: ["herzctl"]),
         .executable(name: "herz-demo-upstream", targets: ["herz-demo-upstream"]),
