@@ -203,3 +203,62 @@ BASIC_CONFIG = proxy_config("""
       endpoints:
         - {{ address: "{upstreams[0]}" }}
 """)
+
+
+class H2Response:
+    def __init__(self):
+        self.headers, self.body, self.trailers, self.reset, self.ended = None, b"", None, None, False
+
+
+class H2Client:
+    """A minimal HTTP/2 prior-knowledge client (python-h2) on one connection: send requests, then wait
+    for each stream to end or be reset. Responses of other streams are collected on the way."""
+
+    def __init__(self, port, timeout=10):
+        import h2.config
+        import h2.connection
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
+        self.conn.initiate_connection()
+        self.port = port
+        self.streams = {}
+
+    def send(self, path, headers=(), body=b"", authority=None):
+        sid = self.conn.get_next_available_stream_id()
+        self.conn.send_headers(sid, [(":method", "POST" if body else "GET"), (":path", path), (":scheme", "http"),
+                                     (":authority", authority or f"127.0.0.1:{self.port}"), *headers],
+                               end_stream=not body)
+        if body:
+            self.conn.send_data(sid, body, end_stream=True)
+        self.sock.sendall(self.conn.data_to_send())
+        self.streams[sid] = H2Response()
+        return sid
+
+    def wait(self, sid):
+        """Reads until stream `sid` ended or was reset (or the connection closed); socket.timeout if neither."""
+        import h2.events
+        response = self.streams[sid]
+        while not (response.ended or response.reset):
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                break
+            for ev in self.conn.receive_data(chunk):
+                r = self.streams.get(getattr(ev, "stream_id", None))
+                if r is None:
+                    continue
+                if isinstance(ev, h2.events.ResponseReceived):
+                    r.headers = dict((k.decode(), v.decode()) for k, v in ev.headers)
+                elif isinstance(ev, h2.events.DataReceived):
+                    r.body += ev.data
+                    self.conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                elif isinstance(ev, h2.events.TrailersReceived):
+                    r.trailers = dict((k.decode(), v.decode()) for k, v in ev.headers)
+                elif isinstance(ev, h2.events.StreamReset):
+                    r.reset = ev
+                elif isinstance(ev, h2.events.StreamEnded):
+                    r.ended = True
+            self.sock.sendall(self.conn.data_to_send())
+        return response
+
+    def close(self):
+        self.sock.close()

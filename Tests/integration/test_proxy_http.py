@@ -149,38 +149,13 @@ H2_UPSTREAM_CONFIG = h.proxy_config("""
 
 
 def h2_request(port, path, headers=(), body=b""):
-    """A minimal HTTP/2 prior-knowledge client (python-h2) returning (headers, body, trailers)."""
-    import h2.config
-    import h2.connection
-    import h2.events
-
-    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
-    conn.initiate_connection()
-    sid = conn.get_next_available_stream_id()
-    conn.send_headers(sid, [(":method", "POST" if body else "GET"), (":path", path), (":scheme", "http"),
-                            (":authority", f"127.0.0.1:{port}"), *headers], end_stream=not body)
-    if body:
-        conn.send_data(sid, body, end_stream=True)
-    sock.sendall(conn.data_to_send())
-    resp_headers, trailers, data, done = None, None, b"", False
-    while not done:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        for ev in conn.receive_data(chunk):
-            if isinstance(ev, h2.events.ResponseReceived):
-                resp_headers = dict((k.decode(), v.decode()) for k, v in ev.headers)
-            elif isinstance(ev, h2.events.DataReceived):
-                data += ev.data
-                conn.acknowledge_received_data(ev.flow_controlled_length, sid)
-            elif isinstance(ev, h2.events.TrailersReceived):
-                trailers = dict((k.decode(), v.decode()) for k, v in ev.headers)
-            elif isinstance(ev, (h2.events.StreamEnded, h2.events.StreamReset)):
-                done = True
-        sock.sendall(conn.data_to_send())
-    sock.close()
-    return resp_headers, data, trailers
+    """One HTTP/2 prior-knowledge request; returns (headers, body, trailers)."""
+    client = h.H2Client(port)
+    try:
+        r = client.wait(client.send(path, headers=headers, body=body))
+    finally:
+        client.close()
+    return r.headers, r.body, r.trailers
 
 
 def test_grpc_style_trailers_pass_through_http2(procs):

@@ -25,27 +25,22 @@ RSS_BOUND = 64 * MiB
 
 # Route timeout off (the default 15 s covers the whole response and would cut long transfers);
 # 256 concurrent HTTP/2 streams so 200 really run at once.
-STREAM_CONFIG = h.proxy_config("""
+BACKEND = """
     - name: backend
       endpoints:
         - {{ address: "{upstreams[0]}" }}
-""", routes="""
+"""
+NO_TIMEOUT_ROUTE = """
     - match: {{ prefix: "/" }}
       route: {{ cluster: backend, timeout: 0s }}
-""", listener="""
+"""
+STREAM_CONFIG = h.proxy_config(BACKEND, routes=NO_TIMEOUT_ROUTE, listener="""
     limits: {{ max_concurrent_streams: 256 }}
 """)
 
 # Early answers from Herz itself: on NO_ROUTE_CONFIG a host without a virtual host gets 404 at the
 # request head; on LIMIT_CONFIG a buffer filter answers 413 once 1 KiB of body has arrived.
-NO_ROUTE_CONFIG = h.proxy_config("""
-    - name: backend
-      endpoints:
-        - {{ address: "{upstreams[0]}" }}
-""", routes="""
-    - match: {{ prefix: "/" }}
-      route: {{ cluster: backend, timeout: 0s }}
-""", domains='"api.example.com"')
+NO_ROUTE_CONFIG = h.proxy_config(BACKEND, routes=NO_TIMEOUT_ROUTE, domains='"api.example.com"')
 LIMIT_CONFIG = NO_ROUTE_CONFIG.replace("""    filters:
 """, """    filters:
       - type: buffer
@@ -343,55 +338,17 @@ def test_upstream_reset_mid_response_http1(procs):
 
 
 def test_upstream_reset_mid_response_h2(procs):
-    import h2.config
-    import h2.connection
-    import h2.events
-
     up, k = stream_kernel(procs)
-    sock = socket.create_connection(("127.0.0.1", k.port), timeout=5)
-    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
-    conn.initiate_connection()
-    sid = conn.get_next_available_stream_id()
-    conn.send_headers(sid, [(":method", "GET"), (":path", "/reset"), (":scheme", "http"), (":authority", "x")],
-                      end_stream=True)
-    sock.sendall(conn.data_to_send())
-    headers, body, reset, ended = None, b"", None, False
-    while reset is None and not ended:
-        try:
-            chunk = sock.recv(65536)
-        except socket.timeout:
-            sock.close()
-            pytest.fail(f"no RST_STREAM or END_STREAM within 5 s; got {len(body)} body bytes, headers {headers}")
-        if not chunk:
-            break
-        for ev in conn.receive_data(chunk):
-            if isinstance(ev, h2.events.ResponseReceived):
-                headers = dict((a.decode(), b.decode()) for a, b in ev.headers)
-            elif isinstance(ev, h2.events.DataReceived):
-                body += ev.data
-                conn.acknowledge_received_data(ev.flow_controlled_length, sid)
-            elif isinstance(ev, h2.events.StreamReset):
-                reset = ev
-            elif isinstance(ev, h2.events.StreamEnded):
-                ended = True
-        sock.sendall(conn.data_to_send())
+    client = h.H2Client(k.port, timeout=5)
+    try:
+        r = client.wait(client.send("/reset", authority="x"))
+    except socket.timeout:
+        client.close()
+        pytest.fail("no RST_STREAM or END_STREAM within 5 s")
+    headers, body, reset, ended = r.headers, r.body, r.reset, r.ended
     # A second stream on the same connection still works (only the stream was reset).
-    sid2 = conn.get_next_available_stream_id()
-    conn.send_headers(sid2, [(":method", "GET"), (":path", "/small"), (":scheme", "http"), (":authority", "x")],
-                      end_stream=True)
-    sock.sendall(conn.data_to_send())
-    body2, done2 = b"", False
-    while not done2:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        for ev in conn.receive_data(chunk):
-            if isinstance(ev, h2.events.DataReceived) and ev.stream_id == sid2:
-                body2 += ev.data
-            elif isinstance(ev, h2.events.StreamEnded) and ev.stream_id == sid2:
-                done2 = True
-        sock.sendall(conn.data_to_send())
-    sock.close()
+    second = client.wait(client.send("/small", authority="x"))
+    client.close()
     print(f"h2 /reset: headers={headers} body={len(body)} reset={reset} ended={ended}")
     if ended:
         # Ending cleanly is acceptable only if the body visibly falls short of content-length.
@@ -399,7 +356,7 @@ def test_upstream_reset_mid_response_h2(procs):
     else:
         assert reset is not None, "neither END_STREAM nor RST_STREAM"
     assert len(body) < 100000
-    assert done2 and len(body2) == 13
+    assert second.ended and len(second.body) == 13
     assert_healthy(k)
 
 

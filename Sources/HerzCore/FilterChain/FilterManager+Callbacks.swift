@@ -56,6 +56,7 @@ extension FilterManager {
     /// its own direction is merged into `added`, and the remaining effects are returned for the
     /// caller to apply after it handled the status.
     func takeRecordedOps(since mark: Int, filterIndex: Int, decode: Bool, added: inout ByteBuffer?) -> [DeferredOp]? {
+        guard self.deferred.count > mark else { return [] }  // the filter called nothing back: no work
         let ops = Array(self.deferred[mark...])
         self.deferred.removeSubrange(mark...)
         for op in ops {

@@ -113,11 +113,7 @@ extension FilterManager {
             if endStream { it.slots[position].sawEnd = true }
 
             var added: ByteBuffer?
-            var ops: [DeferredOp] = []
-            if self.deferred.count > mark {
-                guard let rest = self.takeRecordedOps(since: mark, filterIndex: index, decode: D.isDecode, added: &added) else { return nil }
-                ops = rest
-            }
+            guard let ops = self.takeRecordedOps(since: mark, filterIndex: index, decode: D.isDecode, added: &added) else { return nil }
             guard !it.aborted else { return nil }
 
             var headEnds = endStream && added == nil
@@ -161,13 +157,9 @@ extension FilterManager {
             self.callbackDepth -= 1
             if endStream { it.slots[position].sawEnd = true }
 
-            var ops: [DeferredOp] = []
-            if self.deferred.count > mark {
-                var added: ByteBuffer?
-                guard let rest = self.takeRecordedOps(since: mark, filterIndex: index, decode: D.isDecode, added: &added) else { return nil }
-                ops = rest
-                if let added { data.writeImmutableBuffer(added) }
-            }
+            var added: ByteBuffer?
+            guard let ops = self.takeRecordedOps(since: mark, filterIndex: index, decode: D.isDecode, added: &added) else { return nil }
+            if let added { data.writeImmutableBuffer(added) }
             guard !it.aborted else { return nil }
 
             switch status {
@@ -201,11 +193,7 @@ extension FilterManager {
             it.slots[position].sawEnd = true
 
             var added: ByteBuffer?
-            var ops: [DeferredOp] = []
-            if self.deferred.count > mark {
-                guard let rest = self.takeRecordedOps(since: mark, filterIndex: index, decode: D.isDecode, added: &added) else { return nil }
-                ops = rest
-            }
+            guard let ops = self.takeRecordedOps(since: mark, filterIndex: index, decode: D.isDecode, added: &added) else { return nil }
             guard !it.aborted else { return nil }
             it.slots[position].endPassed = true
 
