@@ -5,8 +5,9 @@ import Foundation
 // Herz: an L7 edge proxy. Layering (see docs/architecture.md):
 //   executables → HerzHTTP (SwiftNIO adapters) → HerzCore (pure state machines, no sockets).
 //
-// HERZ_CORE_ONLY=1 builds just HerzCore and its unit tests (no TLS, no HTTP/2): a fast
-// inner loop for work on the pure state machines. CI and users never set it.
+// HERZ_CORE_ONLY=1 builds just HerzCore, HerzCoproc and their unit tests (no TLS, no HTTP/2): a
+// fast inner loop for work on the pure state machines and the coprocessor runtime. CI and users
+// never set it.
 let coreOnly = ProcessInfo.processInfo.environment["HERZ_CORE_ONLY"] != nil
 
 var targets: [Target] = [
@@ -19,6 +20,17 @@ var targets: [Target] = [
         ]
     ),
     .testTarget(name: "HerzCoreTests", dependencies: ["HerzCore"]),
+    // Coprocessor runtime shared by the kernel and the Swift coprocessor SDK: Cap'n Proto frames,
+    // shared-memory rings, ZeroMQ control, supervision state machines.
+    .target(
+        name: "HerzCoproc",
+        dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Atomics", package: "swift-atomics"),
+        ]
+    ),
+    .testTarget(name: "HerzCoprocTests", dependencies: ["HerzCoproc"]),
 ]
 
 if !coreOnly {
@@ -26,7 +38,7 @@ if !coreOnly {
         .target(
             name: "HerzHTTP",
             dependencies: [
-                "HerzCore",
+                "HerzCore", "HerzCoproc",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -87,6 +99,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: coreOnly ? [.library(name: "HerzCore", targets: ["HerzCore"])] : [
         .library(name: "HerzCore", targets: ["HerzCore"]),
+        .library(name: "HerzCoproc", targets: ["HerzCoproc"]),
         .executable(name: "herz-kernel", targets: ["herz-kernel"]),
         .executable(name: "herzctl", targets: ["herzctl"]),
         .executable(name: "herz-demo-upstream", targets: ["herz-demo-upstream"]),
@@ -94,15 +107,15 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
     ] + (coreOnly ? [] : [
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
-        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
     ]),
     targets: targets,
     swiftLanguageModes: [.v5]
