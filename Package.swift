@@ -20,11 +20,17 @@ var targets: [Target] = [
         ]
     ),
     .testTarget(name: "HerzCoreTests", dependencies: ["HerzCore"]),
+    // Cap'n Proto code generated from schemas/ (scripts/gen-capnp-cpp) behind a plain-C shim.
+    .target(
+        name: "CHerzCapnp",
+        linkerSettings: [.linkedLibrary("capnp"), .linkedLibrary("kj")]
+    ),
     // Coprocessor runtime shared by the kernel and the Swift coprocessor SDK: Cap'n Proto frames,
     // shared-memory rings, ZeroMQ control, supervision state machines.
     .target(
         name: "HerzCoproc",
         dependencies: [
+            "CHerzCapnp",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Atomics", package: "swift-atomics"),
@@ -118,5 +124,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ]),
     targets: targets,
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v5],
+    cxxLanguageStandard: .cxx17
 )
