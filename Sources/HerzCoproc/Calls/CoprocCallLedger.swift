@@ -61,6 +61,11 @@ public struct CoprocCallLedger<Token> {
         return entry.token
     }
 
+    /// Takes back a call that was never published (its ring was full): no answer can come for it.
+    public mutating func withdraw(callId: UInt64) {
+        inFlight[callId] = nil
+    }
+
     /// Removes every call of a session that ended, oldest id first.
     public mutating func endSession(_ sessionId: UInt64) -> [Token] {
         let ids = inFlight.filter { $0.value.sessionId == sessionId }.keys.sorted()
