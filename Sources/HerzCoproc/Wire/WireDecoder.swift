@@ -32,8 +32,7 @@ struct WireDecoder {
 
     /// Runs one shim call, turning its failure into `WireError.malformed`.
     func run(_ call: (UnsafeMutablePointer<herz_error>) -> Int32) throws {
-        var error = herz_error()
-        guard Int(call(&error)) == HERZ_OK else { throw WireError.malformed(error.text) }
+        if let failure = shimFailure(call) { throw WireError.malformed(failure.reason) }
     }
 
     /// The `count` elements of a List(Header) the root read located.

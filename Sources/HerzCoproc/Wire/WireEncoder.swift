@@ -12,8 +12,7 @@ struct WireEncoder {
             try write(encoder)
         } catch {
             var written = 0
-            var ignored = herz_error()
-            _ = herz_enc_finish(encoder.raw, nil, 0, &written, &ignored)  // ends the message
+            _ = shimFailure { herz_enc_finish(encoder.raw, nil, 0, &written, $0) }  // ends the message
             throw error
         }
         return try encoder.finish(into: buffer)
@@ -42,22 +41,16 @@ struct WireEncoder {
 
     private func finish(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         var written = 0
-        var error = herz_error()
-        let result = herz_enc_finish(self.raw, buffer.baseAddress, buffer.count, &written, &error)
-        if Int(result) == HERZ_ERR_TOO_SMALL { throw WireError.bufferTooSmall(needed: written) }
-        try Self.check(result, error)
+        if let failure = shimFailure({ herz_enc_finish(self.raw, buffer.baseAddress, buffer.count, &written, $0) }) {
+            if failure.code == HERZ_ERR_TOO_SMALL { throw WireError.bufferTooSmall(needed: written) }
+            throw WireError.invalidValue("cannot encode: \(failure.reason)")
+        }
         return written
     }
 
     /// Runs one shim call, turning its failure into `WireError.invalidValue`.
     func run(_ call: (UnsafeMutablePointer<herz_error>) -> Int32) throws {
-        var error = herz_error()
-        let result = call(&error)
-        try Self.check(result, error)
-    }
-
-    private static func check(_ result: Int32, _ error: herz_error) throws {
-        guard Int(result) == HERZ_OK else { throw WireError.invalidValue("cannot encode: \(error.text)") }
+        if let failure = shimFailure(call) { throw WireError.invalidValue("cannot encode: \(failure.reason)") }
     }
 
     /// Fills a List(Header) that the root call sized to `headers.count`.

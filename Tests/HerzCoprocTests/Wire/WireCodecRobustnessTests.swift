@@ -136,7 +136,8 @@ final class WireCodecRobustnessTests: XCTestCase {
         let start = try XCTUnwrap((8..<frame.count - 8).first { Array(frame[$0..<$0 + 8]) == tag })
         frame.replaceSubrange(start..<start + 8, with: [0xFC, 0xFF, 0xFF, 0x7F, 0, 0, 0, 0])
         XCTAssertThrowsError(try frame.withUnsafeBytes { try WireCodec.decodeKernelToCoprocessor($0) }) {
-            guard case .malformed? = $0 as? WireError else { return XCTFail("expected malformed, got \($0)") }
+            guard case .malformed(let reason)? = $0 as? WireError else { return XCTFail("expected malformed, got \($0)") }
+            XCTAssertTrue(reason.contains("traversal limit"), reason)
         }
     }
 

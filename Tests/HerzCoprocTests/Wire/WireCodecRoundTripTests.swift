@@ -92,14 +92,3 @@ final class WireCodecRoundTripTests: XCTestCase {
         XCTAssertEqual(call.headers, [WireHeader("x", "a\u{FFFD}b")])
     }
 }
-
-/// Shorthands for frames built by the reference `capnp encode`.
-enum WireEncoderReference {
-    static func encodeRing(_ text: String, type: String) throws -> [UInt8] {
-        try WireTestEnvironment.referenceEncode(text, schema: "ring.capnp", type: type)
-    }
-
-    static func encodeControl(_ text: String, type: String) throws -> [UInt8] {
-        try WireTestEnvironment.referenceEncode(text, schema: "control.capnp", type: type)
-    }
-}

@@ -151,6 +151,17 @@ enum WireTestEnvironment {
     struct ToolError: Error { let message: String }
 }
 
+/// Shorthands for frames built by the reference `capnp encode`.
+enum WireEncoderReference {
+    static func encodeRing(_ text: String, type: String) throws -> [UInt8] {
+        try WireTestEnvironment.referenceEncode(text, schema: "ring.capnp", type: type)
+    }
+
+    static func encodeControl(_ text: String, type: String) throws -> [UInt8] {
+        try WireTestEnvironment.referenceEncode(text, schema: "control.capnp", type: type)
+    }
+}
+
 /// A value shared with a helper thread.
 final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()
