@@ -22,9 +22,13 @@ var targets: [Target] = [
     .testTarget(name: "HerzCoreTests", dependencies: ["HerzCore"]),
     // Coprocessor runtime shared by the kernel and the Swift coprocessor SDK: Cap'n Proto frames,
     // shared-memory rings, ZeroMQ control, supervision state machines.
+    // Thin C shims (memfd, SCM_RIGHTS, SO_PEERCRED, atomics on shared memory) and libzmq.
+    .target(name: "CHerzSys"),
+    .systemLibrary(name: "CZeroMQ"),
     .target(
         name: "HerzCoproc",
         dependencies: [
+            "CHerzSys", "CZeroMQ",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Atomics", package: "swift-atomics"),
