@@ -20,15 +20,20 @@ var targets: [Target] = [
         ]
     ),
     .testTarget(name: "HerzCoreTests", dependencies: ["HerzCore"]),
-    // Coprocessor runtime shared by the kernel and the Swift coprocessor SDK: Cap'n Proto frames,
-    // shared-memory rings, ZeroMQ control, supervision state machines.
+    // Cap'n Proto code generated from schemas/ (scripts/gen-capnp-cpp) behind a plain-C shim.
+    .target(
+        name: "CHerzCapnp",
+        linkerSettings: [.linkedLibrary("capnp"), .linkedLibrary("kj")]
+    ),
     // Thin C shims (memfd, SCM_RIGHTS, SO_PEERCRED, atomics on shared memory) and libzmq.
     .target(name: "CHerzSys"),
     .systemLibrary(name: "CZeroMQ"),
+    // Coprocessor runtime shared by the kernel and the Swift coprocessor SDK: Cap'n Proto frames,
+    // shared-memory rings, ZeroMQ control, supervision state machines.
     .target(
         name: "HerzCoproc",
         dependencies: [
-            "CHerzSys", "CZeroMQ",
+            "CHerzCapnp", "CHerzSys", "CZeroMQ",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Atomics", package: "swift-atomics"),
@@ -122,5 +127,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ]),
     targets: targets,
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v5],
+    cxxLanguageStandard: .cxx17
 )
