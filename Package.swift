@@ -31,6 +31,17 @@ var targets: [Target] = [
         ]
     ),
     .testTarget(name: "HerzCoprocTests", dependencies: ["HerzCoproc"]),
+    // The kernel's generic `coproc` HTTP filter: filter-chain events ↔ coprocessor calls, through a
+    // dispatcher protocol the kernel implements (no transport here).
+    .target(
+        name: "HerzCoprocFilter",
+        dependencies: [
+            "HerzCore", "HerzCoproc",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]
+    ),
+    .testTarget(name: "HerzCoprocFilterTests", dependencies: ["HerzCoprocFilter", "HerzCore", "HerzCoproc"]),
 ]
 
 if !coreOnly {
@@ -38,7 +49,7 @@ if !coreOnly {
         .target(
             name: "HerzHTTP",
             dependencies: [
-                "HerzCore", "HerzCoproc",
+                "HerzCore", "HerzCoproc", "HerzCoprocFilter",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
