@@ -25,18 +25,32 @@ var targets: [Target] = [
         name: "CHerzCapnp",
         linkerSettings: [.linkedLibrary("capnp"), .linkedLibrary("kj")]
     ),
+    // Thin C shims (memfd, SCM_RIGHTS, SO_PEERCRED, atomics on shared memory) and libzmq.
+    .target(name: "CHerzSys"),
+    .systemLibrary(name: "CZeroMQ"),
     // Coprocessor runtime shared by the kernel and the Swift coprocessor SDK: Cap'n Proto frames,
     // shared-memory rings, ZeroMQ control, supervision state machines.
     .target(
         name: "HerzCoproc",
         dependencies: [
-            "CHerzCapnp",
+            "CHerzCapnp", "CHerzSys", "CZeroMQ",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Atomics", package: "swift-atomics"),
         ]
     ),
     .testTarget(name: "HerzCoprocTests", dependencies: ["HerzCoproc"]),
+    // The kernel's generic `coproc` HTTP filter: filter-chain events ↔ coprocessor calls, through a
+    // dispatcher protocol the kernel implements (no transport here).
+    .target(
+        name: "HerzCoprocFilter",
+        dependencies: [
+            "HerzCore", "HerzCoproc",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]
+    ),
+    .testTarget(name: "HerzCoprocFilterTests", dependencies: ["HerzCoprocFilter", "HerzCore", "HerzCoproc"]),
 ]
 
 if !coreOnly {
@@ -44,7 +58,7 @@ if !coreOnly {
         .target(
             name: "HerzHTTP",
             dependencies: [
-                "HerzCore", "HerzCoproc",
+                "HerzCore", "HerzCoproc", "HerzCoprocFilter",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -10,7 +10,13 @@ import Yams
 /// stateless; call it from any thread (reload runs it off the event loops, then swaps).
 public enum ConfigLoader {
     /// Reads and parses the file at `path`; errors name `path`.
-    public static func load(path: String) throws -> HerzConfig {
+    ///
+    /// - Parameter extraCoprocessors: coprocessors given outside the file (the kernel's
+    ///   `--coproc NAME=unix:PATH` flags, see ``CoprocessorConfig/parseFlag(_:)``), added to the
+    ///   file's `coprocessors:` list before validation: one whose name the file already defines
+    ///   replaces that entry's endpoint (its timeout and failure policy stay), others are appended
+    ///   with the defaults. `coproc` filters may name any of them.
+    public static func load(path: String, extraCoprocessors: [CoprocessorConfig] = []) throws -> HerzConfig {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -18,13 +24,15 @@ public enum ConfigLoader {
             throw ConfigErrors([ConfigError(.unreadable(reason: (error as NSError).localizedDescription),
                                             at: SourceLocation(file: path, line: 0, column: 0))])
         }
-        return try parse(yaml: text, source: path)
+        return try parse(yaml: text, source: path, extraCoprocessors: extraCoprocessors)
     }
 
     /// Parses `yaml`; `source` names it in errors (a path, or `<built-in>`). Relative TLS paths
-    /// are checked against the current directory, as they will be opened.
-    public static func parse(yaml: String, source: String) throws -> HerzConfig {
+    /// are checked against the current directory, as they will be opened. `extraCoprocessors` as in
+    /// ``load(path:extraCoprocessors:)``.
+    public static func parse(yaml: String, source: String, extraCoprocessors: [CoprocessorConfig] = []) throws -> HerzConfig {
         let context = ConfigDecodingContext(source: source)
+        context.extraCoprocessors = extraCoprocessors
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -92,6 +100,13 @@ public enum ConfigLoader {
                 config.coprocessors.append(coprocessor)
             }
         }
+        for extra in context.extraCoprocessors {
+            if let index = config.coprocessors.firstIndex(where: { $0.name == extra.name }) {
+                config.coprocessors[index].endpoint = extra.endpoint
+            } else {
+                config.coprocessors.append(extra)
+            }
+        }
 
         var clusterNames = UniqueNames(what: "cluster name", context: context)
         var definedClusters = Set<String>()
@@ -126,6 +141,11 @@ public enum ConfigLoader {
         // References are checked last, against every cluster that parsed.
         for ref in routeRefs where !definedClusters.contains(ref.name) {
             context.report(.unknownCluster(ref.name), at: ref.node)
+        }
+        // Every name that parsed counts as defined (as for clusters), so one bad entry is reported once.
+        let definedCoprocessors = Set(config.coprocessors.map(\.name)).union(coprocessorNames.names)
+        for ref in context.coprocessorReferences where !definedCoprocessors.contains(ref.name) {
+            context.report(.unknownCoprocessor(ref.name, known: definedCoprocessors.sorted()), at: ref.node)
         }
         return config
     }
@@ -189,6 +209,8 @@ struct UniqueNames {
     private var first: [String: Mark?] = [:]
 
     init(what: String, context: ConfigDecodingContext) { self.what = what; self.context = context }
+
+    var names: Set<String> { Set(first.keys) }
 
     mutating func insert(_ name: String, at node: Node) {
         if let firstMark = first[name] {

@@ -6,6 +6,7 @@ public enum FilterConfig: Sendable, Equatable {
     case headerMutation(HeaderMutationConfig)
     case buffer(BufferFilterConfig)
     case localRateLimit(LocalRateLimitConfig)
+    case coproc(CoprocFilterConfig)
 
     /// The type name as written in YAML.
     public var typeName: String {
@@ -13,6 +14,7 @@ public enum FilterConfig: Sendable, Equatable {
         case .headerMutation: return "header_mutation"
         case .buffer: return "buffer"
         case .localRateLimit: return "local_ratelimit"
+        case .coproc: return "coproc"
         }
     }
 }

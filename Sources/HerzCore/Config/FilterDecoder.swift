@@ -5,11 +5,16 @@ import Yams
 /// `per_filter_config`).
 enum FilterDecoder {
     /// Filter types a listener may list, the terminal `router` included.
-    static let knownTypes = ["header_mutation", "buffer", "local_ratelimit", "router"]
-    static let overridableTypes = ["header_mutation", "buffer", "local_ratelimit"]
+    static let knownTypes = ["header_mutation", "buffer", "local_ratelimit", "coproc", "router"]
+    static let overridableTypes = ["header_mutation", "buffer", "local_ratelimit", "coproc"]
 
-    static func decode(type: String, config node: Node?, _ what: String, at typeNode: Node, _ context: ConfigDecodingContext) -> FilterConfig? {
+    /// - Parameter isOverride: decoding a route's `per_filter_config` entry (`coproc` then also
+    ///   accepts `disabled`).
+    static func decode(type: String, config node: Node?, _ what: String, at typeNode: Node, isOverride: Bool = false,
+                       _ context: ConfigDecodingContext) -> FilterConfig? {
         switch type {
+        case "coproc":
+            return CoprocFilterDecoder.decode(node, what, at: typeNode, isOverride: isOverride, context).map(FilterConfig.coproc)
         case "header_mutation":
             guard let node else { return .headerMutation(.init()) }
             guard let map = context.map(node, what, known: ["request", "response"]) else { return nil }

@@ -39,6 +39,8 @@ indirect enum ConfigDump {
     case bool(Bool)
     case list([ConfigDump])
     case map([(String, ConfigDump)])
+    /// Already valid JSON text, written as is.
+    case rawJSON(String)
 
     static let redacted = ConfigDump.string("<redacted>")
 
@@ -54,6 +56,7 @@ indirect enum ConfigDump {
         case .string(let text): JSONText.quote(text, into: &out)
         case .int(let number): out += String(number)
         case .bool(let flag): out += flag ? "true" : "false"
+        case .rawJSON(let text): out += text
         case .list(let items):
             if items.isEmpty { out += "[]"; return }
             out += "[\n"
@@ -108,6 +111,14 @@ extension FilterConfig {
         case .localRateLimit(let config):
             return .map([("max_tokens", .int(config.maxTokens)), ("tokens_per_fill", .int(config.tokensPerFill)),
                          ("fill_interval", .duration(config.fillInterval)), ("status_code", .int(config.statusCode))])
+        case .coproc(let config):
+            var fields: [(String, ConfigDump)] = []
+            if !config.coprocessor.isEmpty { fields.append(("coprocessor", .string(config.coprocessor))) }
+            fields += [("phases", .strings(config.phases.map(\.rawValue))), ("max_body_bytes", .int(config.maxBodyBytes))]
+            // Exactly the JSON the coprocessor receives; JSON is YAML, so the dump parses back.
+            if !config.settingsJSON.isEmpty { fields.append(("settings", .rawJSON(config.settingsJSON))) }
+            if config.disabled { fields.append(("disabled", .bool(true))) }
+            return .map(fields)
         }
     }
 }

@@ -62,4 +62,13 @@ public struct CoprocessorConfig: Sendable, Equatable {
                 onFailure: FailurePolicy = .failClosed, maxWait: TimeAmount = .seconds(1)) {
         self.name = name; self.endpoint = endpoint; self.timeout = timeout; self.onFailure = onFailure; self.maxWait = maxWait
     }
+
+    /// Parses a kernel flag `NAME=unix:PATH` (`--coproc`) into a coprocessor with default timeout
+    /// and policy; nil when it is not of that form.
+    public static func parseFlag(_ flag: String) -> CoprocessorConfig? {
+        guard let equals = flag.firstIndex(of: "=") else { return nil }
+        let name = String(flag[..<equals]), endpoint = String(flag[flag.index(after: equals)...])
+        guard !name.isEmpty, endpoint.hasPrefix("unix:"), endpoint.count > "unix:".count else { return nil }
+        return CoprocessorConfig(name: name, endpoint: endpoint)
+    }
 }

@@ -109,7 +109,8 @@ enum RouterDecoder {
         }
         if let overrides = map.map("per_filter_config", known: FilterDecoder.overridableTypes) {
             for entry in overrides.entries {
-                if let filter = FilterDecoder.decode(type: entry.key, config: entry.value, overrides.field(entry.key), at: entry.keyNode, context) {
+                if let filter = FilterDecoder.decode(type: entry.key, config: entry.value, overrides.field(entry.key), at: entry.keyNode,
+                                                        isOverride: true, context) {
                     route.perFilterConfig[entry.key] = filter
                 }
             }

@@ -8,6 +8,10 @@ import Yams
 final class ConfigDecodingContext {
     let source: String
     private(set) var errors: [ConfigError] = []
+    /// Coprocessor names used by `coproc` filters, checked against `coprocessors:` at the end.
+    var coprocessorReferences: [CoprocessorReference] = []
+    /// Coprocessors defined outside the file (`--coproc` flags).
+    var extraCoprocessors: [CoprocessorConfig] = []
 
     init(source: String) { self.source = source }
 

@@ -38,6 +38,14 @@ final class FilterCallbackHandle: FilterCallbacks {
         self.manager?.modifyHeldHead(ofFilter: self.filterIndex, in: EncodeDirection.self, edit) ?? false
     }
 
+    func modifyHeldRequestTrailers(_ edit: (inout HTTPHeaders) -> Void) -> Bool {
+        self.manager?.modifyHeldTrailers(ofFilter: self.filterIndex, in: DecodeDirection.self, edit) ?? false
+    }
+
+    func modifyHeldResponseTrailers(_ edit: (inout HTTPHeaders) -> Void) -> Bool {
+        self.manager?.modifyHeldTrailers(ofFilter: self.filterIndex, in: EncodeDirection.self, edit) ?? false
+    }
+
     func sendLocalReply(status: HTTPResponseStatus, body: String, headers: HTTPHeaders) {
         self.manager?.record(.localReply(filterIndex: self.filterIndex, status: status, body: body, headers: headers))
     }

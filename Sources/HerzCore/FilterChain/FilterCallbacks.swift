@@ -64,6 +64,15 @@ public protocol FilterCallbacks: AnyObject {
     /// As ``modifyHeldRequestHead(_:)`` for the response head.
     @discardableResult
     func modifyHeldResponseHead(_ edit: (inout HTTPResponseHead) -> Void) -> Bool
+
+    /// Edit the request trailers this filter holds (it returned `stopIteration` from
+    /// `decodeTrailers` and has not continued yet), e.g. to apply an answer that arrived later.
+    /// Returns false when no trailers are held here. Same rules as ``modifyHeldRequestHead(_:)``.
+    @discardableResult
+    func modifyHeldRequestTrailers(_ edit: (inout HTTPHeaders) -> Void) -> Bool
+    /// As ``modifyHeldRequestTrailers(_:)`` for the response trailers.
+    @discardableResult
+    func modifyHeldResponseTrailers(_ edit: (inout HTTPHeaders) -> Void) -> Bool
 }
 
 extension FilterCallbacks {
@@ -71,6 +80,10 @@ extension FilterCallbacks {
     public func modifyHeldRequestHead(_ edit: (inout HTTPRequestHead) -> Void) -> Bool { false }
     @discardableResult
     public func modifyHeldResponseHead(_ edit: (inout HTTPResponseHead) -> Void) -> Bool { false }
+    @discardableResult
+    public func modifyHeldRequestTrailers(_ edit: (inout HTTPHeaders) -> Void) -> Bool { false }
+    @discardableResult
+    public func modifyHeldResponseTrailers(_ edit: (inout HTTPHeaders) -> Void) -> Bool { false }
 
     public func sendLocalReply(status: HTTPResponseStatus, body: String = "") {
         self.sendLocalReply(status: status, body: body, headers: HTTPHeaders())

@@ -95,14 +95,26 @@ extension FilterManager {
     }
 
     func modifyHeldHead<D: FilterDirection>(ofFilter index: Int, in _: D.Type, _ edit: (inout D.Head) -> Void) -> Bool {
+        self.editHeld(ofFilter: index, in: D.self, take: { $0.takeHead() }, restore: { $0.restoreHead($1) }, edit)
+    }
+
+    func modifyHeldTrailers<D: FilterDirection>(ofFilter index: Int, in _: D.Type, _ edit: (inout HTTPHeaders) -> Void) -> Bool {
+        self.editHeld(ofFilter: index, in: D.self, take: { $0.takeTrailers() }, restore: { $0.restoreTrailers($1) }, edit)
+    }
+
+    /// Edits one frame held right after the filter at `index`, with callbacks ignored meanwhile.
+    private func editHeld<D: FilterDirection, Frame>(ofFilter index: Int, in _: D.Type,
+                                                     take: (inout PendingFrames<D.Head>) -> Frame?,
+                                                     restore: (inout PendingFrames<D.Head>, Frame) -> Void,
+                                                     _ edit: (inout Frame) -> Void) -> Bool {
         let it = D.iteration(of: self)
         guard !self.isComplete, !self.editingHeldHead, !it.aborted, index < it.filterCount else { return false }
         let position = D.filterIndex(atPosition: index, filterCount: it.filterCount)
-        guard var head = it.slots[position + 1].pending.takeHead() else { return false }
+        guard var frame = take(&it.slots[position + 1].pending) else { return false }
         self.editingHeldHead = true
-        edit(&head)
+        edit(&frame)
         self.editingHeldHead = false
-        it.slots[position + 1].pending.restoreHead(head)
+        restore(&it.slots[position + 1].pending, frame)
         return true
     }
 }

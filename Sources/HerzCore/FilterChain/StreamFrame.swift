@@ -82,4 +82,14 @@ struct PendingFrames<Head> {
     mutating func restoreHead(_ head: Head) {
         self.head = head
     }
+
+    /// Takes the queued trailers out for editing; put them back with ``restoreTrailers(_:)``.
+    mutating func takeTrailers() -> HTTPHeaders? {
+        defer { self.trailers = nil }
+        return self.trailers
+    }
+
+    mutating func restoreTrailers(_ trailers: HTTPHeaders) {
+        self.trailers = trailers
+    }
 }

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import Synchronization
 
 /// Facts about one HTTP stream that every filter and the router may read and some may set.
 ///
@@ -17,12 +18,26 @@ public final class StreamInfo {
     public var metadata: [String: String] = [:]
     /// The request id (`x-request-id`), generated if the client did not send one.
     public var requestID: String
+    /// Unique among the streams of this process (never 0): names the stream to coprocessors
+    /// (`CoprocCall.streamId`, `StreamEnd`).
+    public let streamID: UInt64
 
-    public init(listenerName: String, clientAddress: String?, scheme: String, requestID: String, route: RouteEntry? = nil) {
+    public init(listenerName: String, clientAddress: String?, scheme: String, requestID: String, route: RouteEntry? = nil,
+                streamID: UInt64 = StreamInfo.nextStreamID()) {
+        self.streamID = streamID
         self.listenerName = listenerName
         self.clientAddress = clientAddress
         self.scheme = scheme
         self.requestID = requestID
         self.route = route
+    }
+}
+
+extension StreamInfo {
+    private static let streamIDCounter = Atomic<UInt64>(0)
+
+    /// A fresh process-wide stream id (one relaxed atomic increment; callable from any thread).
+    public static func nextStreamID() -> UInt64 {
+        streamIDCounter.add(1, ordering: .relaxed).newValue
     }
 }

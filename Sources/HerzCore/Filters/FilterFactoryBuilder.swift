@@ -2,10 +2,15 @@
 /// listener; the factories (and any state they hold, such as rate-limit buckets) are shared by every
 /// worker.
 ///
-/// - Parameter clock: monotonic nanoseconds for time-based filters; injectable for tests.
-public func makeFilterFactories(_ configs: [FilterConfig],
+/// - Parameters:
+///   - registry: factory makers for filter types implemented outside HerzCore (the kernel
+///     registers `coproc` through `HerzCoprocFilter`); a maker registered for a type wins over the
+///     built-in handling of that type.
+///   - clock: monotonic nanoseconds for time-based filters; injectable for tests.
+public func makeFilterFactories(_ configs: [FilterConfig], registry: FilterFactoryRegistry = FilterFactoryRegistry(),
                                 clock: @escaping @Sendable () -> UInt64 = MonotonicClock.now) -> [HTTPFilterFactory] {
     configs.map { config -> HTTPFilterFactory in
+        if let factory = registry.makeFactory(for: config) { return factory }
         switch config {
         case .headerMutation(let mutation):
             return HeaderMutationFilterFactory(config: mutation)
@@ -13,6 +18,30 @@ public func makeFilterFactories(_ configs: [FilterConfig],
             return BufferFilterFactory(config: buffer)
         case .localRateLimit(let rateLimit):
             return LocalRateLimitFilterFactory(config: rateLimit, clock: clock)
+        case .coproc(let coproc):
+            return CoprocUnavailableFilterFactory(config: coproc)
         }
+    }
+}
+
+/// Factory makers for filter types whose implementation lives outside HerzCore, keyed by the type
+/// name written in the config (`FilterConfig.typeName`). Built once by the kernel at start-up and
+/// passed to ``makeFilterFactories(_:registry:clock:)`` for every config generation. Immutable once
+/// built and `Sendable`: makers run on whatever thread builds a config snapshot.
+public struct FilterFactoryRegistry: Sendable {
+    /// Returns the factory for `config`, or nil to fall back to HerzCore's built-in handling.
+    public typealias Maker = @Sendable (FilterConfig) -> HTTPFilterFactory?
+
+    private var makers: [String: Maker] = [:]
+
+    public init() {}
+
+    /// Registers (or replaces) the maker for filters of `type`.
+    public mutating func register(type: String, _ maker: @escaping Maker) {
+        self.makers[type] = maker
+    }
+
+    public func makeFactory(for config: FilterConfig) -> HTTPFilterFactory? {
+        self.makers[config.typeName]?(config)
     }
 }

@@ -113,7 +113,7 @@ impl HeaderMutation {
 }
 
 fn write_headers<'a>(
-    mut list: crate::frames::runtime::StructListBuilder<'a, ring::header::Builder<'a>>,
+    mut list: crate::frames::StructListBuilder<'a, ring::header::Builder<'a>>,
     headers: &[(Vec<u8>, Vec<u8>)],
 ) {
     for (i, (name, value)) in headers.iter().enumerate() {

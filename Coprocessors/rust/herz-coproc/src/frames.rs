@@ -126,16 +126,23 @@ pub fn encode(build: impl FnOnce(&mut message::Builder<HeapAllocator>)) -> Vec<u
     serialize::write_message_to_words(&message)
 }
 
-/// The support the generated readers and builders are written against.
-pub(crate) mod runtime {
+pub use runtime::{DataList, DataListBuilder, StructList, StructListBuilder, TextList, TextListBuilder};
+
+/// The support the generated readers and builders are written against (capnp's layout API plus
+/// typed list views).
+pub mod runtime {
     use std::marker::PhantomData;
 
+    #[doc(hidden)]
     pub use capnp::private::layout::{
         ElementSize, ListBuilder, ListReader, PointerBuilder, PointerReader, StructBuilder, StructReader, StructSize,
     };
+    #[doc(hidden)]
     pub use capnp::traits::{FromPointerBuilder, FromPointerReader, FromStructBuilder, FromStructReader, HasStructSize};
+    #[doc(hidden)]
     pub use capnp::{NotInSchema, Result, Word};
 
+    #[doc(hidden)]
     pub fn not_in_schema(what: &str, discriminant: u16) -> capnp::Error {
         capnp::Error::failed(format!("{what}: union discriminant {discriminant} is not in the schema"))
     }

@@ -244,7 +244,12 @@ impl<S: RingService> Server<S> {
         let mut drain_requested = false;
         let mut shutdown_deadline: Option<Instant> = None;
         loop {
-            if self.router.poll(zmq::POLLIN, 5)? > 0 {
+            let readable = match self.router.poll(zmq::POLLIN, 5) {
+                Ok(n) => n > 0,
+                Err(zmq::Error::EINTR) => false, // a signal: checked below
+                Err(e) => return Err(e.into()),
+            };
+            if readable {
                 while let Ok(parts) = self.router.recv_multipart(zmq::DONTWAIT) {
                     self.on_message(parts, &mut peers, &mut drains, &mut drain_requested)?;
                 }

@@ -1,0 +1,43 @@
+import NIOHTTP1
+
+/// Stands in for a `coproc` filter when no coprocessor runtime was registered with
+/// ``FilterFactoryRegistry`` (e.g. a build or test without `HerzCoprocFilter`): every request on a
+/// route where the filter is enabled gets the fail-closed reply (``CoprocFailureReply``, reason
+/// `down`). Failing closed is the only safe default: the coprocessor may be an authorisation check.
+/// Stateless; one instance per stream.
+public final class CoprocUnavailableFilter: HTTPFilter {
+    public let coprocessor: String
+
+    public init(coprocessor: String) {
+        self.coprocessor = coprocessor
+    }
+
+    public func decodeHeaders(_ head: inout HTTPRequestHead, endStream: Bool, callbacks: FilterCallbacks) -> FilterHeadersStatus {
+        let reason = "down"
+        callbacks.sendLocalReply(status: CoprocFailureReply.status,
+                                 body: CoprocFailureReply.body(coprocessor: self.coprocessor, reason: reason),
+                                 headers: CoprocFailureReply.headers(reason: reason))
+        return .stopIteration
+    }
+}
+
+/// Builds ``CoprocUnavailableFilter``s (or pass-through filters on routes that disable the filter).
+public struct CoprocUnavailableFilterFactory: HTTPFilterFactory {
+    public let config: CoprocFilterConfig
+    public var filterType: String { "coproc" }
+
+    public init(config: CoprocFilterConfig) {
+        self.config = config
+    }
+
+    public func makeFilter(streamInfo: StreamInfo) -> HTTPFilter {
+        let effective = self.config.effective(on: streamInfo.route)
+        return effective.disabled ? PassThroughFilter() : CoprocUnavailableFilter(coprocessor: effective.coprocessor)
+    }
+}
+
+/// A filter that passes everything on unchanged (every ``HTTPFilter`` default). Used where a
+/// configured filter is switched off for a route.
+public final class PassThroughFilter: HTTPFilter {
+    public init() {}
+}
