@@ -112,7 +112,12 @@ final class CoprocessorServerTests: XCTestCase {
         let kernel = try KernelHarness(path: path, sessionId: 1)
         _ = try kernel.hello(name: "test")
         kernel.close()
-        let again = try KernelHarness(path: path, sessionId: 1)  // the id is free again
+        // Once the server saw the EOF, the session is gone and its id is free again.
+        var again = try KernelHarness(path: path, sessionId: 1)
+        for _ in 0..<200 where !again.ack.ok {
+            usleep(5000)
+            again = try KernelHarness(path: path, sessionId: 1)
+        }
         XCTAssertTrue(again.ack.ok)
     }
 }
