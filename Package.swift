@@ -51,6 +51,18 @@ var targets: [Target] = [
         ]
     ),
     .testTarget(name: "HerzCoprocFilterTests", dependencies: ["HerzCoprocFilter", "HerzCore", "HerzCoproc"]),
+    // The Swift coprocessor SDK (docs/coprocessor-protocol.md, coprocessor side) and its example.
+    .target(
+        name: "HerzCoprocSDK",
+        dependencies: [
+            "HerzCoproc",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Atomics", package: "swift-atomics"),
+        ]
+    ),
+    .executableTarget(name: "herz-coproc-swift-example", dependencies: ["HerzCoprocSDK"]),
+    .testTarget(name: "HerzCoprocSDKTests", dependencies: ["HerzCoprocSDK", .product(name: "NIOCore", package: "swift-nio")]),
 ]
 
 if !coreOnly {
@@ -117,8 +129,10 @@ if !coreOnly {
 let package = Package(
     name: "Herz",
     platforms: [.macOS(.v15)],
-    products: coreOnly ? [.library(name: "HerzCore", targets: ["HerzCore"])] : [
+    products: coreOnly ? [.library(name: "HerzCore", targets: ["HerzCore"]), .library(name: "HerzCoprocSDK", targets: ["HerzCoprocSDK"])] : [
         .library(name: "HerzCore", targets: ["HerzCore"]),
+        .library(name: "HerzCoprocSDK", targets: ["HerzCoprocSDK"]),
+        .executable(name: "herz-coproc-swift-example", targets: ["herz-coproc-swift-example"]),
         .library(name: "HerzCoproc", targets: ["HerzCoproc"]),
         .executable(name: "herz-kernel", targets: ["herz-kernel"]),
         .executable(name: "herzctl", targets: ["herzctl"]),
@@ -129,13 +143,13 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ] + (coreOnly ? [] : [
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ]),
     targets: targets,
     swiftLanguageModes: [.v5],

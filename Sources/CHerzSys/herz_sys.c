@@ -137,6 +137,10 @@ int herz_peer_credentials(int sock, int32_t *pid, uint32_t *uid, uint32_t *gid) 
     return 0;
 }
 
+int herz_pipe_nonblocking(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC | O_NONBLOCK);
+}
+
 static int termination_pipe[2] = {-1, -1};
 
 static void on_termination(int signo) {

@@ -48,6 +48,9 @@ ssize_t herz_recv_with_fds(int sock, void *buf, size_t len, int *fds, size_t max
 /// getsockopt(SO_PEERCRED). Returns 0 or -1.
 int herz_peer_credentials(int sock, int32_t *pid, uint32_t *uid, uint32_t *gid);
 
+/// pipe2(fds, O_CLOEXEC | O_NONBLOCK) (pipe2 is a GNU extension Glibc's overlay hides). Returns 0 or -1.
+int herz_pipe_nonblocking(int fds[2]);
+
 // MARK: signals
 
 /// Installs a handler for SIGTERM and SIGINT that writes the signal number (one byte) to a

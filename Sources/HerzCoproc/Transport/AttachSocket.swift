@@ -122,6 +122,9 @@ public final class AttachSocket {
         return false
     }
 
+    /// Closes a descriptor received with a frame that is being refused.
+    public func closeDescriptor(_ descriptor: Int32) { Glibc.close(descriptor) }
+
     /// Closes the socket (idempotent): the peer sees EOF.
     public func close() {
         if fd >= 0 {

@@ -105,6 +105,14 @@ public final class SharedRegion: @unchecked Sendable {
         RingConsumer(ring: ring(worker: worker, direction: direction), ringBytes: Int(layout.ringBytes))
     }
 
+    /// Bytes published on a ring and not yet released by its consumer (`tail - head`): 0 means
+    /// every record was consumed. Safe from any thread (two acquire loads).
+    public func unconsumedBytes(worker: Int, direction: RingDirection) -> UInt64 {
+        let control = RingControlBlock(base: ring(worker: worker, direction: direction))
+        let head = control.loadHead()
+        return control.loadTail() &- head
+    }
+
     // MARK: layout checks
 
     private static func validate(_ layout: RingLayout) throws {
