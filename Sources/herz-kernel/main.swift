@@ -29,9 +29,17 @@ struct HerzKernelCommand: ParsableCommand {
     var logLevel: String = "info"
 
     mutating func run() throws {
+        var extraCoprocessors: [CoprocessorConfig] = []
+        for flag in coproc {
+            guard let parsed = CoprocessorConfig.parseFlag(flag) else {
+                FileHandle.standardError.write(Data("herz-kernel: --coproc \(flag): expected NAME=unix:/path.sock\n".utf8))
+                throw ExitCode(1)
+            }
+            extraCoprocessors.append(parsed)
+        }
         if let check {
             do {
-                let loaded = try ConfigLoader.load(path: check)
+                let loaded = try ConfigLoader.load(path: check, extraCoprocessors: extraCoprocessors)
                 print("\(check): OK (\(loaded.listeners.count) listeners, \(loaded.clusters.count) clusters)")
                 return
             } catch {
@@ -48,16 +56,14 @@ struct HerzKernelCommand: ParsableCommand {
         let logger = Logger(label: "herz")
         let loaded: HerzConfig
         do {
-            loaded = try config.map { try ConfigLoader.load(path: $0) }
-                ?? ConfigLoader.parse(yaml: ConfigLoader.builtInDemo, source: "<built-in>")
+            loaded = try config.map { try ConfigLoader.load(path: $0, extraCoprocessors: extraCoprocessors) }
+                ?? ConfigLoader.parse(yaml: ConfigLoader.builtInDemo, source: "<built-in>", extraCoprocessors: extraCoprocessors)
         } catch {
             FileHandle.standardError.write(Data("herz-kernel: invalid config\n\(error)\n".utf8))
             throw ExitCode(1)
         }
-        if !coproc.isEmpty {
-            logger.warning("--coproc given but the coprocessor runtime is not part of this build yet; ignoring", metadata: ["coproc": "\(coproc)"])
-        }
-        let kernel = try HerzKernel(config: loaded, configPath: config, workerCount: max(1, workers), logger: logger)
+        let kernel = try HerzKernel(config: loaded, configPath: config, workerCount: max(1, workers),
+                                    extraCoprocessors: extraCoprocessors, logger: logger)
         try kernel.start()
         SignalHandling.install(kernel: kernel)
         dispatchMain()

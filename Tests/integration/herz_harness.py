@@ -262,3 +262,30 @@ class H2Client:
 
     def close(self):
         self.sock.close()
+
+
+RUST_BIN_DIR = os.environ.get(
+    "HERZ_RUST_BIN_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "Coprocessors", "rust", "target", "release"))
+
+
+class Coprocessor(Process):
+    """A coprocessor process (Rust from Coprocessors/rust/target/release, or a Swift one from the
+    build directory) listening on a unix socket in a fresh temporary directory."""
+
+    def __init__(self, program, *args, name=None, socket_dir=None):
+        self.dir = socket_dir or tempfile.mkdtemp(prefix="herz-coproc-")
+        self.program = program
+        self.args = list(args)
+        self.socket = os.path.join(self.dir, f"{name or program}.sock")
+        rust = os.path.join(RUST_BIN_DIR, program)
+        self.path = rust if os.path.exists(rust) else binary(program)
+        super().__init__([self.path, "--listen", f"unix:{self.socket}", *self.args], f"coproc-{name or program}")
+        wait_for(lambda: os.path.exists(self.socket), what=f"{program} to listen")
+
+    @property
+    def endpoint(self):
+        return f"unix:{self.socket}"
+
+    def restart(self):
+        """Starts the same program again on the same socket (the previous one must be gone)."""
+        return Coprocessor(self.program, *self.args, name=os.path.basename(self.socket)[:-5], socket_dir=self.dir)

@@ -150,7 +150,7 @@ public enum ConfigLoader {
         return config
     }
 
-    static let coprocessorKeys = ["name", "endpoint", "timeout_ms", "timeout", "on_failure", "max_wait"]
+    static let coprocessorKeys = ["name", "endpoint", "timeout_ms", "timeout", "on_failure", "max_wait", "allowed_uids"]
 
     static func decodeCoprocessor(_ node: Node, _ what: String, _ context: ConfigDecodingContext) -> CoprocessorConfig? {
         guard let map = context.map(node, what, known: coprocessorKeys, required: ["name", "endpoint"]) else { return nil }
@@ -168,6 +168,11 @@ public enum ConfigLoader {
         }
         if let policy = map.choice("on_failure", as: CoprocessorConfig.FailurePolicy.self) { coprocessor.onFailure = policy }
         if let wait = map.duration("max_wait") { coprocessor.maxWait = wait }
+        for (index, uidNode) in (map.list("allowed_uids") ?? []).enumerated() {
+            if let uid = context.int(uidNode, "\(what).allowed_uids[\(index)]", range: 0...Int(UInt32.max)) {
+                coprocessor.allowedUIDs.append(UInt32(uid))
+            }
+        }
         guard name != nil, endpoint != nil else { return nil }
         return coprocessor
     }

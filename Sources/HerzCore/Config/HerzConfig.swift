@@ -58,6 +58,8 @@ public struct CoprocessorConfig: Sendable, Equatable {
     public var timeout: TimeAmount
     public var onFailure: FailurePolicy
     public var maxWait: TimeAmount
+    /// Peer uids the kernel accepts on the coprocessor's socket (SO_PEERCRED); empty = the kernel's own uid.
+    public var allowedUIDs: [UInt32] = []
     public init(name: String, endpoint: String, timeout: TimeAmount = .milliseconds(50),
                 onFailure: FailurePolicy = .failClosed, maxWait: TimeAmount = .seconds(1)) {
         self.name = name; self.endpoint = endpoint; self.timeout = timeout; self.onFailure = onFailure; self.maxWait = maxWait

@@ -94,6 +94,15 @@ struct AdminRoutes {
             return Response(status: .ok, contentType: "application/json", body: clustersJSON())
         case (.GET, "/status"):
             return Response(status: .ok, contentType: "application/json", body: statusJSON())
+        case (.GET, "/coprocessors"):
+            return Response(status: .ok, contentType: "application/json", body: coprocessorsJSON())
+        case (.POST, _) where route.hasPrefix("/coprocessors/") && route.hasSuffix("/drain"):
+            let name = String(route.dropFirst("/coprocessors/".count).dropLast("/drain".count))
+            guard kernel.coprocessors.requestDrain(name: name) else {
+                return Response(status: .notFound, contentType: "text/plain", body: "no coprocessor named \(name)\n")
+            }
+            return Response(status: .accepted, contentType: "text/plain",
+                            body: "coprocessor \(name): a new session is attached, then the current one drains\n")
         case (.POST, "/reload"):
             switch kernel.reload() {
             case .success(let generation):
@@ -101,15 +110,16 @@ struct AdminRoutes {
             case .failure(let error):
                 return Response(status: .badRequest, contentType: "text/plain", body: "reload rejected; previous config still serving\n\(error)\n")
             }
-        case (_, "/healthz"), (_, "/readyz"), (_, "/metrics"), (_, "/config_dump"), (_, "/clusters"), (_, "/status"), (_, "/reload"):
+        case (_, "/healthz"), (_, "/readyz"), (_, "/metrics"), (_, "/config_dump"), (_, "/clusters"), (_, "/status"), (_, "/reload"),
+             (_, "/coprocessors"):
             return Response(status: .methodNotAllowed, contentType: "text/plain", body: "method not allowed\n")
         default:
             return Response(status: .notFound, contentType: "text/plain",
-                            body: "admin endpoints: /healthz /readyz /metrics /config_dump /clusters /status, POST /reload\n")
+                            body: "admin endpoints: /healthz /readyz /metrics /config_dump /clusters /status /coprocessors, POST /reload, POST /coprocessors/NAME/drain\n")
         }
     }
 
-    private func encode<T: Encodable>(_ value: T) -> String {
+    func encode<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase

@@ -13,12 +13,13 @@ public final class ConfigSnapshot: @unchecked Sendable {
     public let listeners: [String: ListenerRuntime]
     public let clusters: [String: SharedCluster]
 
-    public init(config: HerzConfig, generation: Int, previous: ConfigSnapshot?) throws {
+    /// `filters` supplies the filter types HerzCore does not build itself (the `coproc` filter).
+    public init(config: HerzConfig, generation: Int, previous: ConfigSnapshot?, filters: FilterFactoryRegistry = FilterFactoryRegistry()) throws {
         self.config = config
         self.generation = generation
         var listeners: [String: ListenerRuntime] = [:]
         for listener in config.listeners {
-            listeners[listener.name] = try ListenerRuntime(config: listener)
+            listeners[listener.name] = try ListenerRuntime(config: listener, filters: filters)
         }
         self.listeners = listeners
         var clusters: [String: SharedCluster] = [:]
@@ -39,9 +40,9 @@ public final class ListenerRuntime: @unchecked Sendable {
     public let routeTable: RouteTable
     public let filterFactories: [HTTPFilterFactory]
 
-    init(config: ListenerConfig) throws {
+    init(config: ListenerConfig, filters: FilterFactoryRegistry) throws {
         self.config = config
         self.routeTable = try RouteTable(router: config.router)
-        self.filterFactories = makeFilterFactories(config.filters)
+        self.filterFactories = makeFilterFactories(config.filters, registry: filters)
     }
 }

@@ -1,6 +1,7 @@
 import Atomics
 import Foundation
 import HerzCore
+import HerzCoprocFilter
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -19,6 +20,11 @@ public final class HerzKernel: @unchecked Sendable {
     let group: MultiThreadedEventLoopGroup
     let adminGroup: MultiThreadedEventLoopGroup
     let workers: [Worker]
+    /// Supervises the coprocessors of the initial config (plus `--coproc` flags) and carries calls.
+    public let coprocessors: CoprocessorRuntime
+    private let coprocDispatchers = KernelCoprocDispatchers()
+    private let filters: FilterFactoryRegistry
+    private let extraCoprocessors: [CoprocessorConfig]
     let configPath: String?
     private let lock = NIOLock()
     private var snapshot: ConfigSnapshot
@@ -42,13 +48,19 @@ public final class HerzKernel: @unchecked Sendable {
         }
     }
 
-    public init(config: HerzConfig, configPath: String?, workerCount: Int, logger: Logger) throws {
+    /// `extraCoprocessors`: the `--coproc` flags, merged into every config this kernel loads.
+    public init(config: HerzConfig, configPath: String?, workerCount: Int, extraCoprocessors: [CoprocessorConfig] = [],
+                logger: Logger) throws {
         self.logger = logger
         self.configPath = configPath
+        self.extraCoprocessors = extraCoprocessors
+        var filters = FilterFactoryRegistry()
+        filters.registerCoproc(dispatchers: coprocDispatchers)
+        self.filters = filters
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, workerCount))
         self.adminGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.quiesce = ServerQuiescingHelper(group: group)
-        let snapshot = try ConfigSnapshot(config: config, generation: 1, previous: nil)
+        let snapshot = try ConfigSnapshot(config: config, generation: 1, previous: nil, filters: filters)
         self.snapshot = snapshot
         var workers: [Worker] = []
         for (index, loop) in group.makeIterator().enumerated() {
@@ -58,6 +70,8 @@ public final class HerzKernel: @unchecked Sendable {
             workers.append(worker)
         }
         self.workers = workers
+        self.coprocessors = CoprocessorRuntime(coprocessors: config.coprocessors, workers: workers, metrics: metrics, logger: logger)
+        coprocDispatchers.install(coprocessors.dispatchers())
     }
 
     public var currentSnapshot: ConfigSnapshot { lock.withLock { snapshot } }
@@ -74,6 +88,7 @@ public final class HerzKernel: @unchecked Sendable {
             }
             startHealthCheckers(snapshot)
         }
+        coprocessors.start()
         ready.store(true, ordering: .releasing)
         for listener in snapshot.config.listeners {
             logger.info("listening", metadata: ["listener": "\(listener.name)", "address": "\(listener.address)", "protocol": "\(listener.protocol.rawValue)"])
@@ -129,7 +144,7 @@ public final class HerzKernel: @unchecked Sendable {
             return .failure(ReloadError.noConfigFile)
         }
         do {
-            let config = try ConfigLoader.load(path: configPath)
+            let config = try ConfigLoader.load(path: configPath, extraCoprocessors: extraCoprocessors)
             let generation = try apply(config)
             metrics.reloadsOK.wrappingIncrement(ordering: .relaxed)
             lock.withLock { lastReloadError = nil }
@@ -157,7 +172,7 @@ public final class HerzKernel: @unchecked Sendable {
     /// Validates and installs a whole config; returns its generation.
     public func apply(_ config: HerzConfig) throws -> Int {
         try lock.withLock {
-            let next = try ConfigSnapshot(config: config, generation: snapshot.generation + 1, previous: snapshot)
+            let next = try ConfigSnapshot(config: config, generation: snapshot.generation + 1, previous: snapshot, filters: filters)
             // Listener sockets: bind new ones first (so a bind failure rejects the whole reload),
             // then swap, then close removed ones.
             var newBound: [String: BoundListener] = [:]
@@ -224,6 +239,7 @@ public final class HerzKernel: @unchecked Sendable {
             for checker in healthCheckers.values { checker.stop() }
             healthCheckers.removeAll()
         }
+        coprocessors.shutdown()
         for worker in workers {
             try? worker.eventLoop.submit {
                 worker.accessLog?.flush()
