@@ -18,8 +18,10 @@ public protocol CoprocCallDispatcher: AnyObject {
     /// The stream went away while the call was outstanding: drop it; `completion` must never run.
     func cancel(_ ticket: CoprocCallTicket)
     /// Sent once per stream that made at least one call, after its last call settled or was cancelled
-    /// (`StreamEnd` on the wire). `reset` is true when the stream ended without this filter seeing
-    /// a complete response (peer reset, or a local reply sent by another filter's request path).
+    /// (`StreamEnd` on the wire). `reset` is false when a complete response left this filter or the
+    /// filter replaced the response with a local reply; true otherwise (peer reset, a local reply
+    /// after response headers had gone, which the manager turns into a reset, or a local reply by
+    /// a filter before this one in the request path).
     func streamEnded(coprocessor: String, streamId: UInt64, reset: Bool)
 }
 

@@ -106,6 +106,9 @@ public struct CoprocFilterMachine {
     private var inFlight: (seq: UInt64, flight: Flight)?
     private var lastSeq: UInt64 = 0
     private var replied = false
+    /// The local reply could replace the response (this filter had not let response headers go;
+    /// after that the filter manager turns a local reply into a reset).
+    private var repliedCleanly = false
     private var completed = false
     private var actions: [Action] = []
     private var nextActionIndex = 0
@@ -227,7 +230,7 @@ public struct CoprocFilterMachine {
             self.actions.append(.cancelCall(seq: current.seq))
         }
         if self.lastSeq > 0 {
-            self.actions.append(.streamEnded(reset: !(self.replied || self.response.endDone)))
+            self.actions.append(.streamEnded(reset: !(self.repliedCleanly || self.response.endDone)))
         }
     }
 
@@ -433,6 +436,7 @@ public struct CoprocFilterMachine {
 
     private mutating func reply(status: Int, body: String, headers: [WireHeader]) {
         self.replied = true
+        self.repliedCleanly = !self.response.headReleased
         self.queue.removeAll()
         self.actions.append(.localReply(status: status, body: body, headers: headers))
     }

@@ -55,7 +55,7 @@ final class ConfigLoaderExampleTests: XCTestCase {
             """)
         let errors = parseErrors(yaml)
         XCTAssertEqual(errors.count, 1, "\(errors)")
-        XCTAssertEqual(errors.first?.kind, .unknownFilterType("jwt_authn", known: ["header_mutation", "buffer", "local_ratelimit", "router"]))
+        XCTAssertEqual(errors.first?.kind, .unknownFilterType("jwt_authn", known: ["header_mutation", "buffer", "local_ratelimit", "coproc", "router"]))
         XCTAssertEqual(errors.first?.at, "11:15")
     }
 

@@ -198,26 +198,33 @@ impl FakeKernel {
         self.publish(worker, &frame);
     }
 
-    /// Waits (in poll) for the next answer on `worker`'s answers ring.
-    pub fn next_answer(&mut self, worker: usize, timeout: Duration) -> Option<(u64, Answer)> {
+    /// Waits (in poll) for the next record on `worker`'s answers ring: `Err` when it breaks the
+    /// record rules (the kernel would close the session), `Ok(None)` on timeout.
+    pub fn next_record(&mut self, worker: usize, timeout: Duration) -> herz_coproc::Result<Option<Vec<u8>>> {
         let deadline = Instant::now() + timeout;
         let w = &mut self.workers[worker];
         loop {
-            if let Some(bytes) = w.answers.try_read(&mut self.buf).expect("valid answer record") {
-                let answer = decode_answer(bytes);
+            if let Some(bytes) = w.answers.try_read(&mut self.buf)? {
+                let bytes = bytes.to_vec();
                 if w.answers.release() {
-                    w.doorbell.ring().unwrap();
+                    w.doorbell.ring()?;
                 }
-                return Some(answer);
+                return Ok(Some(bytes));
             }
             if Instant::now() >= deadline {
-                return None;
+                return Ok(None);
             }
             if w.answers.prepare_sleep() {
-                let _ = w.doorbell.wait(Duration::from_millis(5));
+                let woken = w.doorbell.wait(Duration::from_millis(5));
                 w.answers.woke();
+                woken?;
             }
         }
+    }
+
+    /// Waits for the next answer on `worker`'s answers ring (panics on a bad record).
+    pub fn next_answer(&mut self, worker: usize, timeout: Duration) -> Option<(u64, Answer)> {
+        self.next_record(worker, timeout).expect("valid answer record").map(|bytes| decode_answer(&bytes))
     }
 
     /// Sends a call and waits for its answer, checking the echoed id.
