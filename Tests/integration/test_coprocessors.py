@@ -6,12 +6,18 @@ import os
 import signal
 import threading
 import time
+import urllib.error
+import urllib.request
+from collections import Counter
 
 import pytest
 
 import herz_harness as h
 
 ROUTES = """
+    - match: {{ prefix: "/plain" }}
+      route: {{ cluster: backend, prefix_rewrite: "/echo" }}
+      per_filter_config: {{ coproc: {{ disabled: true }} }}
     - match: {{ prefix: "/filtered" }}
       route: {{ cluster: backend, prefix_rewrite: "/echo" }}
     - match: {{ prefix: "/" }}
@@ -56,6 +62,21 @@ def post(k, path, body, timeout=10):
     return h.http_request(k.url + path, method="POST", data=body, timeout=timeout)
 
 
+def post_chunked(k, path, chunks, pause=0.0, timeout=10):
+    """POSTs `chunks` with `transfer-encoding: chunked`, pausing between them; returns (status, body)."""
+    def body():
+        for i, chunk in enumerate(chunks):
+            if i and pause:
+                time.sleep(pause)
+            yield chunk
+    req = urllib.request.Request(k.url + path, data=body(), method="POST", headers={"Transfer-Encoding": "chunked"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
 @pytest.fixture
 def cleanup():
     started = []
@@ -72,6 +93,19 @@ def test_rust_example_filter_rewrites_streamed_bodies_and_adds_a_header(procs, c
     assert code == 200, body
     assert body == "this *** is a ***"
     assert headers.get("x-herz-example") == "1"
+
+
+@pytest.mark.parametrize("phases", ["[request_body]", "[request_headers, request_body, response_headers, response_body]"])
+@pytest.mark.parametrize("pause", [0.0, 0.2])
+def test_streamed_bodies_in_many_chunks_flow_through_asynchronous_answers(procs, cleanup, phases, pause):
+    """Every chunk is a separate call answered later on the worker's event loop: what the answers
+    release must reach the upstream (and the response the client) without waiting for more input."""
+    cp, up, k = start(procs, phases=phases)
+    cleanup.append(cp)
+    wait_attached(k)
+    chunks = [b"one secret, ", b"sec", b"ret two, ", b"three secret", b""]
+    code, body = post_chunked(k, "/filtered", chunks, pause=pause, timeout=10)
+    assert (code, body) == (200, b"one ***, *** two, three ***")
 
 
 def test_fail_open_passes_requests_through_while_the_coprocessor_is_down(procs, cleanup):
@@ -130,3 +164,60 @@ def test_a_version_mismatch_is_refused_with_a_clear_log_line(procs, cleanup):
     h.wait_for(lambda: "ring protocol 99, kernel speaks 1" in k.output(), what="refusal logged")
     code, body, headers = post(k, "/filtered", b"x")
     assert code == 503 and headers.get("x-herz-coproc-error") in ("refused", "down"), (code, headers)
+
+
+def load(k, stop, counts, path, lock):
+    while not stop.is_set():
+        try:
+            code, body, headers = post(k, path, b"a secret", timeout=5)
+            key = (code, headers.get("x-herz-coproc-error")) if code != 200 else (200, body)
+        except Exception as e:  # noqa: BLE001 - a hung or broken request is what the test counts
+            key = ("error", type(e).__name__)
+        with lock:
+            counts[path][key] += 1
+
+
+# What the filtered route may answer while the coprocessor is killed and restarted, per policy.
+KILL_LOOP_OUTCOMES = {
+    "fail_closed": {(200, "a ***"), (503, "down"), (503, "protocol")},
+    "fail_open": {(200, "a ***"), (200, "a secret")},
+    "wait": {(200, "a ***")},
+}
+
+
+@pytest.mark.parametrize("policy", sorted(KILL_LOOP_OUTCOMES))
+def test_kill_9_in_a_loop_under_load_applies_the_policy_and_reattaches(procs, cleanup, policy):
+    """While the coprocessor is gone its route gets the policy at once (fail_closed: 503 +
+    x-herz-coproc-error; fail_open: the unfiltered body; wait: held until the restart), never a hung
+    request; the route without it is unaffected; every restart is reattached."""
+    cp, up, k = start(procs, policy=policy)
+    wait_attached(k)
+    counts = {"/filtered": Counter(), "/plain": Counter()}
+    lock, stop = threading.Lock(), threading.Event()
+    threads = [threading.Thread(target=load, args=(k, stop, counts, path, lock)) for path in ("/filtered", "/filtered", "/plain")]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(5):
+            time.sleep(0.4)
+            cp.stop(signal.SIGKILL)
+            time.sleep(0.3)
+            cp = cp.restart()
+            wait_attached(k)
+    finally:
+        time.sleep(0.4)
+        stop.set()
+        for t in threads:
+            t.join(10)
+        cleanup.append(cp)
+    filtered, plain = counts["/filtered"], counts["/plain"]
+    assert set(plain) == {(200, "a secret")}, plain
+    assert set(filtered) <= KILL_LOOP_OUTCOMES[policy], filtered
+    assert filtered[(200, "a ***")] > 0, filtered
+    if policy != "wait":
+        assert sum(n for key, n in filtered.items() if key != (200, "a ***")) > 0, f"the kills were never seen: {filtered}"
+    assert k.alive()
+    status = json.loads(k.admin_get("/coprocessors")[1])["coprocessors"][0]
+    assert status["state"] == "ready" and status["restarts"] >= 5, status
+    code, body, headers = post(k, "/filtered", b"secret")
+    assert (code, body, headers.get("x-herz-example")) == (200, "***", "1")

@@ -241,6 +241,8 @@ extension ProxyStream {
 
     func upstreamReceived(_ part: HTTPClientResponsePart) {
         guard !finished, let exchange else { return }
+        ioCallbackDepth += 1
+        defer { ioCallbackDepth -= 1 }
         switch part {
         case .head(var head):
             if head.status.code < 200 { return }  // 1xx: Herz answers 100-continue itself

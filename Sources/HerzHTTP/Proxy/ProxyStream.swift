@@ -66,6 +66,10 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
     /// `.streamComplete`, which must still count as a reset).
     var resetting = false
     var failureReason: String?
+    /// Depth of I/O callbacks (downstream or upstream reads) running on this stream. Writes made
+    /// inside one are flushed when that read burst completes; writes made outside any (a
+    /// coprocessor's answer, a timer, a filter resuming later) are flushed at once.
+    var ioCallbackDepth = 0
 
     /// Largest request body kept for a retry; larger bodies disable retries.
     static let retainLimit = 64 * 1024
@@ -84,6 +88,8 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
     // MARK: downstream events
 
     func receiveHead(_ head: HTTPRequestHead, endStream: Bool) {
+        ioCallbackDepth += 1
+        defer { ioCallbackDepth -= 1 }
         requestHead = head
         requestComplete = endStream
         // HTTP/1.x: the client asked to close after this exchange (or spoke HTTP/1.0 without keep-alive).
@@ -107,12 +113,16 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
 
     func receiveBody(_ data: ByteBuffer) {
         guard !finished else { return }
+        ioCallbackDepth += 1
+        defer { ioCallbackDepth -= 1 }
         filterManager.decodeData(data, endStream: false)
     }
 
     func receiveEnd(_ trailers: HTTPHeaders?) {
         requestComplete = true
         guard !finished else { return }
+        ioCallbackDepth += 1
+        defer { ioCallbackDepth -= 1 }
         if let trailers {
             filterManager.decodeTrailers(trailers)
         } else {
@@ -148,6 +158,23 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
     // MARK: FilterManagerSink
 
     func filterManager(_ manager: FilterManager, perform action: FilterManagerAction) {
+        perform(action)
+        if ioCallbackDepth == 0 { flushWrittenParts(after: action) }
+    }
+
+    /// Flushes what an action wrote outside a read burst (nobody else would flush it).
+    private func flushWrittenParts(after action: FilterManagerAction) {
+        switch action {
+        case .forwardRequestHead, .forwardRequestData, .forwardRequestTrailers:
+            exchange?.flush()
+        case .sendResponseHead, .sendResponseData, .sendResponseTrailers:
+            responder?.flushResponse()
+        case .pauseReading, .resumeReading, .cancelUpstream, .resetStream, .streamComplete:
+            break
+        }
+    }
+
+    private func perform(_ action: FilterManagerAction) {
         switch action {
         case .forwardRequestHead(let head, let endStream):
             forwardedRequestEnd = endStream
