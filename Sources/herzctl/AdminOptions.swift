@@ -38,4 +38,31 @@ struct AdminOptions: ParsableArguments {
             throw Terminal.fail(error)
         }
     }
+
+    /// Runs one admin request; an unreachable or silent admin API exits with status 2 and a message.
+    func request(_ send: (AdminClient) throws -> AdminResponse) throws -> AdminResponse {
+        let client = try client()
+        do {
+            return try send(client)
+        } catch let error as AdminClientError {
+            throw Terminal.fail(error)
+        }
+    }
+
+    /// GET `path` and print it: the raw JSON with `--json`, else `render(json)`. Exit 1 when the
+    /// kernel answers an error or JSON `render` cannot read.
+    func show(_ path: String, render: (String) throws -> String) throws {
+        let response = try request { try $0.get(path) }
+        guard response.isSuccess else { throw Terminal.fail("GET \(path)", response) }
+        if json {
+            Terminal.out(response.body)
+            return
+        }
+        do {
+            Terminal.out(try render(response.body))
+        } catch {
+            Terminal.err("herzctl: GET \(path) answered JSON herzctl cannot read: \(error)")
+            throw ExitCode(1)
+        }
+    }
 }

@@ -10,23 +10,6 @@ struct ClustersCommand: ParsableCommand {
     @OptionGroup var options: AdminOptions
 
     func run() throws {
-        let client = try options.client()
-        let response: AdminResponse
-        do {
-            response = try client.get("/clusters")
-        } catch let error as AdminClientError {
-            throw Terminal.fail(error)
-        }
-        guard response.isSuccess else { throw Terminal.fail("GET /clusters", response) }
-        if options.json {
-            Terminal.out(response.body)
-            return
-        }
-        do {
-            Terminal.out(try ClusterListing.decode(response.body).rendered())
-        } catch {
-            Terminal.err("herzctl: GET /clusters answered JSON herzctl cannot read: \(error)")
-            throw ExitCode(1)
-        }
+        try options.show("/clusters") { try ClusterListing.decode($0).rendered() }
     }
 }

@@ -13,13 +13,7 @@ struct ReloadCommand: ParsableCommand {
     @OptionGroup var options: AdminOptions
 
     func run() throws {
-        let client = try options.client()
-        let response: AdminResponse
-        do {
-            response = try client.post("/reload")
-        } catch let error as AdminClientError {
-            throw Terminal.fail(error)
-        }
+        let response = try options.request { try $0.post("/reload") }
         if options.json || response.isSuccess {
             Terminal.out(response.body)
         } else {

@@ -4,6 +4,7 @@ coprocessors, version mismatch."""
 import json
 import os
 import signal
+import subprocess
 import threading
 import time
 import urllib.error
@@ -221,3 +222,69 @@ def test_kill_9_in_a_loop_under_load_applies_the_policy_and_reattaches(procs, cl
     assert status["state"] == "ready" and status["restarts"] >= 5, status
     code, body, headers = post(k, "/filtered", b"secret")
     assert (code, body, headers.get("x-herz-example")) == (200, "***", "1")
+
+
+def herzctl(k, *args):
+    p = subprocess.run([h.binary("herzctl"), *args, "--admin", f"http://127.0.0.1:{k.admin_port}"],
+                       capture_output=True, text=True, timeout=20)
+    return p.returncode, p.stdout, p.stderr
+
+
+def coprocessor_status(k):
+    return json.loads(k.admin_get("/coprocessors")[1])["coprocessors"]
+
+
+def test_herzctl_coproc_list_and_drain(procs, cleanup):
+    cp, up, k = start(procs)
+    cleanup.append(cp)
+    wait_attached(k)
+    code, out, err = herzctl(k, "coproc", "list")
+    assert code == 0, err
+    header, row = out.splitlines()[:2]
+    assert header.split()[:3] == ["NAME", "STATE", "PID"]
+    assert row.split()[:3] == ["example", "ready", str(cp.proc.pid)], out
+    before = coprocessor_status(k)[0]["active_session"]
+    code, out, err = herzctl(k, "coproc", "drain", "example")
+    assert code == 0 and "drains" in out, (out, err)
+    h.wait_for(lambda: coprocessor_status(k)[0]["active_session"] not in (None, before), what="a fresh session after the drain")
+    assert post(k, "/filtered", b"secret")[1] == "***"
+    code, out, err = herzctl(k, "coproc", "drain", "nope")
+    assert code == 1 and "nope" in err, (out, err)
+    code, out, err = herzctl(k, "coproc", "reload", "example")
+    assert code == 0 and "example reloaded" in out, (out, err)
+    assert "coprocessor example reload: ok" in k.output()
+    code, out, err = herzctl(k, "coproc", "reload", "nope")
+    assert code == 1 and "404" in err, (out, err)
+    code, out, err = herzctl(k, "coproc", "list", "--json")
+    assert code == 0 and json.loads(out)["coprocessors"][0]["name"] == "example"
+
+
+def test_reload_adds_changes_and_removes_coprocessors(procs, cleanup):
+    cp, up, k = start(procs, policy="fail_closed")
+    cleanup.append(cp)
+    wait_attached(k)
+    # A changed entry: the new policy applies (a new client takes the calls, the old session drains).
+    k.write_config(coproc_config("fail_open"))
+    assert k.admin_post("/reload")[0] == 200
+    h.wait_for(lambda: coprocessor_status(k)[0]["on_failure"] == "fail_open" and coprocessor_status(k)[0]["state"] == "ready",
+               what="the changed coprocessor re-attached")
+    assert post(k, "/filtered", b"secret")[1] == "***"
+    cp.stop(signal.SIGKILL)
+    h.wait_for(lambda: coprocessor_status(k)[0]["state"] != "ready", what="the kill seen")
+    assert post(k, "/filtered", b"secret")[:2] == (200, "secret"), "fail_open after the reload"
+    # Removed: nothing is listed, nothing is filtered.
+    k.write_config(h.proxy_config("""
+    - name: backend
+      endpoints: [{{ address: "{upstreams[0]}" }}]
+""", routes=ROUTES))
+    assert k.admin_post("/reload")[0] == 200
+    h.wait_for(lambda: coprocessor_status(k) == [], what="the coprocessor removed")
+    assert post(k, "/filtered", b"secret")[:2] == (200, "secret")
+    # Added back: attached again and filtering.
+    again = cp.restart()
+    cleanup.append(again)
+    k.write_config(coproc_config("fail_closed"))
+    assert k.admin_post("/reload")[0] == 200
+    wait_attached(k)
+    assert post(k, "/filtered", b"secret")[1] == "***"
+    assert k.alive()

@@ -16,6 +16,9 @@ public struct CoprocSupervisor: Sendable {
     /// Successful handshakes, the first included.
     public private(set) var handshakes: UInt64 = 0
     public private(set) var lastError: String?
+    /// Set by ``retire(now:)``: no new session is ever attached; the supervisor is done once
+    /// `sessions` is empty.
+    public private(set) var retired = false
 
     private var nextSessionId: UInt64
     private var backoff: UInt64
@@ -65,7 +68,7 @@ public struct CoprocSupervisor: Sendable {
             }
         }
         let connecting = sessions.contains { $0.phase == .attaching || $0.phase == .handshaking }
-        if !connecting, now >= nextAttemptAt, socketInode != nil {
+        if !retired, !connecting, now >= nextAttemptAt, socketInode != nil {
             if let active = activeSession {
                 let replaced = active.socketInode != nil && active.socketInode != socketInode
                 if replaced || recycleRequested {
@@ -172,6 +175,31 @@ public struct CoprocSupervisor: Sendable {
         guard activeSessionId != nil else { return [] }
         recycleRequested = true
         return [.log(.info, "coprocessor \(name): drain requested")]
+    }
+
+    /// The coprocessor left the configuration (or was replaced by a changed entry): sessions still
+    /// connecting are closed, ready ones drain (their calls in flight finish, within the drain
+    /// timeout), and nothing is attached again. New calls no longer reach this supervisor's
+    /// sessions; the active one keeps taking the calls its workers already parked.
+    public mutating func retire(now: UInt64) -> [SupervisorAction] {
+        guard !retired else { return [] }
+        retired = true
+        var actions: [SupervisorAction] = [.log(.info, "coprocessor \(name): removed from the configuration, its sessions drain")]
+        for state in sessions {
+            switch state.phase {
+            case .attaching, .handshaking:
+                actions += close(state.sessionId, reason: .drained, now: now)
+            case .ready:
+                update(state.sessionId) {
+                    $0.phase = .draining
+                    $0.drainStartedAt = now
+                }
+                actions.append(.drain(sessionId: state.sessionId))
+            case .draining:
+                break
+            }
+        }
+        return actions
     }
 
     // MARK: - Helpers

@@ -1,4 +1,5 @@
 import HerzCoproc
+import NIOHTTP1
 
 extension AdminRoutes {
     /// The body of GET /coprocessors: per coprocessor its state, sessions (pid, build, generation),
@@ -55,5 +56,27 @@ extension AdminRoutes {
                 kernelInFlight: sums.inFlight, kernelQueued: sums.queued, ringOccupancyBytes: sums.ringOccupancy)
         }
         return encode(CoprocessorsBody(coprocessors: list))
+    }
+
+    /// POST /coprocessors/NAME/reload: 200 with the coprocessor's answer when it reloaded, 409 when
+    /// it refused (its old configuration keeps serving), 404/503/504 when it could not be asked.
+    func coprocessorReload(name: String) -> Response {
+        func text(_ status: HTTPResponseStatus, _ body: String) -> Response {
+            Response(status: status, contentType: "text/plain", body: body + "\n")
+        }
+        switch kernel.coprocessors.reloadCoprocessor(name: name) {
+        case .answered(true, let message):
+            return text(.ok, "coprocessor \(name) reloaded: \(message)")
+        case .answered(false, let message):
+            return text(.conflict, "coprocessor \(name) rejected the reload (its previous configuration keeps serving): \(message)")
+        case .noSuchCoprocessor:
+            return text(.notFound, "no coprocessor named \(name)")
+        case .notAttached:
+            return text(.serviceUnavailable, "coprocessor \(name) has no session to reload")
+        case .sessionClosed(let reason):
+            return text(.serviceUnavailable, "coprocessor \(name): the session closed before answering (\(reason))")
+        case .timedOut:
+            return text(.gatewayTimeout, "coprocessor \(name) did not answer the reload in time")
+        }
     }
 }

@@ -96,6 +96,9 @@ struct AdminRoutes {
             return Response(status: .ok, contentType: "application/json", body: statusJSON())
         case (.GET, "/coprocessors"):
             return Response(status: .ok, contentType: "application/json", body: coprocessorsJSON())
+        case (.POST, _) where route.hasPrefix("/coprocessors/") && route.hasSuffix("/reload"):
+            let name = String(route.dropFirst("/coprocessors/".count).dropLast("/reload".count))
+            return coprocessorReload(name: name)
         case (.POST, _) where route.hasPrefix("/coprocessors/") && route.hasSuffix("/drain"):
             let name = String(route.dropFirst("/coprocessors/".count).dropLast("/drain".count))
             guard kernel.coprocessors.requestDrain(name: name) else {
@@ -115,7 +118,7 @@ struct AdminRoutes {
             return Response(status: .methodNotAllowed, contentType: "text/plain", body: "method not allowed\n")
         default:
             return Response(status: .notFound, contentType: "text/plain",
-                            body: "admin endpoints: /healthz /readyz /metrics /config_dump /clusters /status /coprocessors, POST /reload, POST /coprocessors/NAME/drain\n")
+                            body: "admin endpoints: /healthz /readyz /metrics /config_dump /clusters /status /coprocessors, POST /reload, POST /coprocessors/NAME/drain, POST /coprocessors/NAME/reload\n")
         }
     }
 

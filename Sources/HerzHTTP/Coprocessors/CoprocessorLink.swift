@@ -2,9 +2,10 @@ import Glibc
 import HerzCoproc
 import HerzCore
 
-/// The supervisor thread's view of one configured coprocessor: its state machine and the I/O of
-/// each session (attach socket, ZeroMQ control socket, shared region). Owned by the supervisor
-/// thread of ``CoprocessorRuntime``; never touched elsewhere.
+/// The supervisor thread's view of one configured coprocessor: its state machine, the I/O of
+/// each session (attach socket, ZeroMQ control socket, shared region) and its client on every
+/// worker. Owned by the supervisor thread of ``CoprocessorRuntime``; never touched elsewhere (the
+/// clients themselves are only used on their workers' event loops).
 final class CoprocessorLink {
     final class SessionIO {
         var attach: AttachSocket?
@@ -12,21 +13,27 @@ final class CoprocessorLink {
         var session: KernelCoprocSession?
     }
 
-    let index: Int
+    /// Unique per link over the kernel's lifetime: spaces the session ids of links apart.
+    let serial: Int
     let config: CoprocessorConfig
+    /// clients[worker]: this coprocessor's client on each worker.
+    let clients: [WorkerCoprocClient]
     let path: String
     let allowedUIDs: Set<UInt32>
     var supervisor: CoprocSupervisor
     var sessions: [UInt64: SessionIO] = [:]
     var stats: CoprocStats?
     var lastStatsRequest: UInt64 = 0
+    /// `reload` requests sent and not answered yet, oldest first.
+    var pendingReloads: [(sessionId: UInt64, reply: @Sendable (CoprocReloadOutcome) -> Void)] = []
 
-    init(index: Int, config: CoprocessorConfig, allowedUIDs: Set<UInt32>) {
-        self.index = index
+    init(serial: Int, config: CoprocessorConfig, allowedUIDs: Set<UInt32>, clients: [WorkerCoprocClient]) {
+        self.serial = serial
         self.config = config
+        self.clients = clients
         self.path = Self.socketPath(config.endpoint)
         self.allowedUIDs = allowedUIDs
-        self.supervisor = CoprocSupervisor(name: config.name, firstSessionId: (UInt64(index) + 1) << 40)
+        self.supervisor = CoprocSupervisor(name: config.name, firstSessionId: (UInt64(serial) + 1) << 40)
     }
 
     /// `unix:/run/x.sock` → `/run/x.sock` (the config loader already rejected other schemes).

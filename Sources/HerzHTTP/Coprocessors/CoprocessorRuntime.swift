@@ -19,58 +19,75 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
         case violation(name: String, sessionId: UInt64, detail: String)
         case peerGone(name: String, sessionId: UInt64)
         case drain(name: String)
+        case reconfigure([CoprocessorConfig])
+        case reload(name: String, payload: String, reply: @Sendable (CoprocReloadOutcome) -> Void)
     }
 
     public static let defaultRingBytes: UInt32 = 256 * 1024
-    private let links: [CoprocessorLink]
+    /// The configured coprocessors, in config order. Supervisor thread only (set up in `init`).
+    private var links: [CoprocessorLink] = []
+    /// Coprocessors removed or replaced by a reload whose sessions still drain. Supervisor thread only.
+    private var retiring: [CoprocessorLink] = []
+    private var nextSerial = 0
     private let workers: [Worker]
-    /// clients[worker][link.index]; each touched only on its worker's event loop.
-    private let clients: [[WorkerCoprocClient]]
+    private let metrics: [CoprocMetrics]
+    /// workerDispatchers[worker]: the worker's dispatcher, which holds its clients (event-loop owned).
+    private let workerDispatchers: [WorkerCoprocDispatcher]
     private let ringBytes: UInt32
     private let logger: Logger
     private let inbox = NIOLockedValueBox<[InboxEvent]>([])
     private let statuses = NIOLockedValueBox<[CoprocessorStatus]>([])
+    /// The names of the latest configuration (`init` or `update`), readable from any thread.
+    private let configuredNames = NIOLockedValueBox<Set<String>>([])
     private let running = NIOLockedValueBox<Bool>(false)
     private var thread: Thread?
     private let stopped = DispatchSemaphore(value: 0)
 
     public init(coprocessors: [CoprocessorConfig], workers: [Worker], metrics: MetricsRegistry,
                 ringBytes: UInt32 = CoprocessorRuntime.defaultRingBytes, logger: Logger) {
-        let uid = getuid()
-        self.links = coprocessors.enumerated().map { index, config in
-            CoprocessorLink(index: index, config: config, allowedUIDs: config.allowedUIDs.isEmpty ? [uid] : Set(config.allowedUIDs))
-        }
         self.workers = workers
         self.ringBytes = ringBytes
         self.logger = logger
-        var clients: [[WorkerCoprocClient]] = []
-        for (workerIndex, worker) in workers.enumerated() {
-            let workerMetrics = CoprocMetrics(shared: metrics)
-            clients.append(coprocessors.map { config in
-                WorkerCoprocClient(name: config.name, config: config, workerIndex: workerIndex, eventLoop: worker.eventLoop,
-                                   deadlines: worker.deadlines, metrics: workerMetrics)
-            })
+        self.metrics = workers.map { _ in CoprocMetrics(shared: metrics) }
+        self.workerDispatchers = workers.map { _ in WorkerCoprocDispatcher() }
+        // No thread and no stream exists yet: the dispatchers can be filled from here.
+        self.links = coprocessors.map { makeLink($0) }
+        for link in links {
+            for (index, client) in link.clients.enumerated() { workerDispatchers[index].install(client) }
         }
-        self.clients = clients
-        for row in clients { for client in row { client.reporter = self } }
         self.statuses.withLockedValue { $0 = links.map { $0.status() } }
+        self.configuredNames.withLockedValue { $0 = Set(coprocessors.map(\.name)) }
     }
 
     /// One dispatcher per worker, keyed by the worker's event loop.
     func dispatchers() -> [ObjectIdentifier: WorkerCoprocDispatcher] {
         var result: [ObjectIdentifier: WorkerCoprocDispatcher] = [:]
         for (index, worker) in workers.enumerated() {
-            result[ObjectIdentifier(worker.eventLoop)] = WorkerCoprocDispatcher(
-                clients: Dictionary(uniqueKeysWithValues: clients[index].map { ($0.name, $0) }))
+            result[ObjectIdentifier(worker.eventLoop)] = workerDispatchers[index]
         }
         return result
     }
 
-    public var isEmpty: Bool { links.isEmpty }
+    private func makeLink(_ config: CoprocessorConfig) -> CoprocessorLink {
+        let clients = workers.enumerated().map { index, worker in
+            WorkerCoprocClient(name: config.name, config: config, workerIndex: index, eventLoop: worker.eventLoop,
+                               deadlines: worker.deadlines, metrics: metrics[index])
+        }
+        for client in clients { client.reporter = self }
+        nextSerial += 1
+        let allowed = config.allowedUIDs.isEmpty ? [getuid()] : Set(config.allowedUIDs)
+        return CoprocessorLink(serial: nextSerial - 1, config: config, allowedUIDs: allowed, clients: clients)
+    }
 
+    /// Starts the supervisor thread (once; a kernel without coprocessors starts it on the first
+    /// reload that configures one).
     public func start() {
-        guard !links.isEmpty else { return }
-        running.withLockedValue { $0 = true }
+        guard configuredNames.withLockedValue({ !$0.isEmpty }) else { return }
+        let first = running.withLockedValue { running in
+            defer { running = true }
+            return !running
+        }
+        guard first else { return }
         let thread = Thread { [self] in
             self.run()
             self.stopped.signal()
@@ -88,6 +105,15 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
         thread = nil
     }
 
+    /// Applies a reloaded `coprocessors:` list: unchanged entries keep their sessions untouched;
+    /// new entries are attached; a changed entry gets a new client that takes new calls while the
+    /// old one's sessions drain; removed entries drain and are then forgotten.
+    public func update(_ coprocessors: [CoprocessorConfig]) {
+        configuredNames.withLockedValue { $0 = Set(coprocessors.map(\.name)) }
+        inbox.withLockedValue { $0.append(.reconfigure(coprocessors)) }
+        start()
+    }
+
     public func status() -> [CoprocessorStatus] {
         statuses.withLockedValue { $0 }
     }
@@ -103,9 +129,9 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
     public func workerFigures() -> [String: WorkerFigures] {
         var sums: [String: WorkerFigures] = [:]
         for (index, worker) in workers.enumerated() {
-            let row = clients[index]
+            let dispatcher = workerDispatchers[index]
             let figures = try? worker.eventLoop.submit {
-                row.map { ($0.name, $0.inFlight, $0.queued, $0.ringOccupancy) }
+                dispatcher.clients.values.map { ($0.name, $0.inFlight, $0.queued, $0.ringOccupancy) }
             }.wait()
             for (name, inFlight, queued, ring) in figures ?? [] {
                 sums[name, default: WorkerFigures()].inFlight += inFlight
@@ -118,9 +144,26 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
 
     /// `herzctl coproc drain NAME`; false when no such coprocessor exists.
     public func requestDrain(name: String) -> Bool {
-        guard links.contains(where: { $0.config.name == name }) else { return false }
+        guard configuredNames.withLockedValue({ $0.contains(name) }) else { return false }
         inbox.withLockedValue { $0.append(.drain(name: name)) }
         return true
+    }
+
+    /// `herzctl coproc reload NAME`: asks the coprocessor's active session to reload its own
+    /// configuration and keys (control message `reload`) and waits up to `timeout` for its answer.
+    /// Blocks the calling thread (the admin queue), never an event loop.
+    public func reloadCoprocessor(name: String, payload: String = "", timeout: TimeAmount = .seconds(5)) -> CoprocReloadOutcome {
+        guard configuredNames.withLockedValue({ $0.contains(name) }) else { return .noSuchCoprocessor }
+        let answer = NIOLockedValueBox<CoprocReloadOutcome?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        inbox.withLockedValue {
+            $0.append(.reload(name: name, payload: payload, reply: { outcome in
+                answer.withLockedValue { $0 = $0 ?? outcome }
+                done.signal()
+            }))
+        }
+        guard done.wait(timeout: .now() + .nanoseconds(Int(timeout.nanoseconds))) == .success else { return .timedOut }
+        return answer.withLockedValue { $0 } ?? .timedOut
     }
 
     func violation(name: String, sessionId: UInt64, detail: String) {
@@ -137,12 +180,9 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
         while running.withLockedValue({ $0 }) {
             pollOnce(timeoutMillis: 5)
         }
-        for link in links {
+        for link in links + retiring {
             for id in Array(link.sessions.keys) { perform([.close(sessionId: id, reason: .down)], on: link) }
-        }
-        for (index, worker) in workers.enumerated() {
-            let row = clients[index]
-            worker.eventLoop.execute { row.forEach { $0.shutdown() } }
+            forEachClient(of: link) { $0.shutdown() }
         }
     }
 
@@ -151,7 +191,7 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
         var socketOwners: [(CoprocessorLink, UInt64)] = []
         var fds: [Int32] = []
         var fdOwners: [(CoprocessorLink, UInt64)] = []
-        for link in links {
+        for link in links + retiring {
             for (id, io) in link.sessions {
                 if let control = io.control { sockets.append(control); socketOwners.append((link, id)) }
                 if let attach = io.attach, attach.fd >= 0 { fds.append(attach.fd); fdOwners.append((link, id)) }
@@ -169,12 +209,21 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
         // resulting EOF: the session ends as a protocol failure, not as a crash.
         for event in inbox.withLockedValue({ events in defer { events.removeAll() }; return events }) {
             switch event {
-            case .violation(let name, let id, let detail):
-                if let link = link(named: name) { perform(link.supervisor.violation(sessionId: id, detail: detail, now: Self.now()), on: link) }
-            case .peerGone(let name, let id):
-                if let link = link(named: name) { perform(link.supervisor.peerGone(sessionId: id, now: Self.now()), on: link) }
+            case .violation(_, let id, let detail):
+                if let link = link(owning: id) { perform(link.supervisor.violation(sessionId: id, detail: detail, now: Self.now()), on: link) }
+            case .peerGone(_, let id):
+                if let link = link(owning: id) { perform(link.supervisor.peerGone(sessionId: id, now: Self.now()), on: link) }
             case .drain(let name):
-                if let link = link(named: name) { perform(link.supervisor.operatorDrain(), on: link) }
+                if let link = links.first(where: { $0.config.name == name }) { perform(link.supervisor.operatorDrain(), on: link) }
+            case .reconfigure(let configs):
+                reconfigure(configs)
+            case .reload(let name, let payload, let reply):
+                guard let link = links.first(where: { $0.config.name == name }), let active = link.supervisor.activeSessionId else {
+                    reply(.notAttached)
+                    continue
+                }
+                link.pendingReloads.append((active, reply))
+                send(.reload(payload: payload), link: link, sessionId: active)
             }
         }
         for (index, isReady) in ready.sockets.enumerated() where isReady {
@@ -192,18 +241,53 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
             }
         }
         let now = Self.now()
-        for link in links {
+        for link in links + retiring {
             perform(link.supervisor.tick(now: now, socketInode: link.socketInode()), on: link)
             if now &- link.lastStatsRequest > 1_000_000_000, let active = link.supervisor.activeSessionId {
                 link.lastStatsRequest = now
                 send(.statsRequest, link: link, sessionId: active)
             }
         }
+        forgetRetired()
         statuses.withLockedValue { $0 = links.map { $0.status() } }
     }
 
-    private func link(named name: String) -> CoprocessorLink? {
-        links.first { $0.config.name == name }
+    /// The link whose session `sessionId` is (session ids never repeat across links).
+    private func link(owning sessionId: UInt64) -> CoprocessorLink? {
+        (links + retiring).first { $0.sessions[sessionId] != nil || $0.supervisor.session(sessionId) != nil }
+    }
+
+    private func reconfigure(_ configs: [CoprocessorConfig]) {
+        let current = Dictionary(links.map { ($0.config.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var next: [CoprocessorLink] = []
+        for config in configs {
+            if let existing = current[config.name], existing.config == config {
+                next.append(existing)
+                continue
+            }
+            let link = makeLink(config)
+            next.append(link)
+            forEachClient(of: link) { [workerDispatchers] client in workerDispatchers[client.workerIndex].install(client) }
+            logger.info("coprocessor \(config.name): \(current[config.name] == nil ? "added" : "changed") by a reload")
+        }
+        let kept = Set(next.map(ObjectIdentifier.init))
+        for link in links where !kept.contains(ObjectIdentifier(link)) {
+            retiring.append(link)
+            perform(link.supervisor.retire(now: Self.now()), on: link)
+        }
+        links = next
+    }
+
+    /// Retired links whose sessions are all gone leave their workers' dispatchers.
+    private func forgetRetired() {
+        retiring.removeAll { link in
+            guard link.sessions.isEmpty, link.supervisor.sessions.isEmpty else { return false }
+            forEachClient(of: link) { [workerDispatchers] client in
+                workerDispatchers[client.workerIndex].remove(client)
+                client.shutdown()
+            }
+            return true
+        }
     }
 
     private func receiveControl(link: CoprocessorLink, sessionId: UInt64) {
@@ -229,7 +313,10 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
             case .stats(let stats):
                 link.stats = stats
             case .reloadResult(let ok, let text):
-                logger.info("coprocessor \(link.config.name) reload: \(ok ? "ok" : "failed") \(text)")
+                logger.log(level: ok ? .info : .error, "coprocessor \(link.config.name) reload: \(ok ? "ok" : "failed"): \(text)")
+                if let index = link.pendingReloads.firstIndex(where: { $0.sessionId == sessionId }) {
+                    link.pendingReloads.remove(at: index).reply(.answered(ok: ok, message: text))
+                }
             case .heartbeat, .drain, .statsRequest, .reload:
                 break
             }
@@ -265,6 +352,8 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
             case .drain(let id):
                 send(.drain(deadlineMillis: 5000), link: link, sessionId: id)
             case .close(let id, let reason):
+                for pending in link.pendingReloads where pending.sessionId == id { pending.reply(.sessionClosed(reason.rawValue)) }
+                link.pendingReloads.removeAll { $0.sessionId == id }
                 guard let io = link.sessions.removeValue(forKey: id) else { continue }
                 forEachClient(of: link) { $0.close(sessionId: id, reason: reason) }
                 io.control?.close()
@@ -282,8 +371,7 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
     }
 
     private func forEachClient(of link: CoprocessorLink, _ body: @escaping (WorkerCoprocClient) -> Void) {
-        for (index, worker) in workers.enumerated() {
-            let client = clients[index][link.index]
+        for (client, worker) in zip(link.clients, workers) {
             worker.eventLoop.execute { body(client) }
         }
     }
@@ -335,6 +423,15 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
     }
 
     static func now() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
+}
+
+/// What became of `herzctl coproc reload NAME`.
+public enum CoprocReloadOutcome: Sendable, Equatable {
+    case answered(ok: Bool, message: String)
+    case noSuchCoprocessor
+    case notAttached
+    case sessionClosed(String)
+    case timedOut
 }
 
 struct CoprocAttachError: Error, CustomStringConvertible {

@@ -5,14 +5,23 @@ import HerzCoprocFilter
 
 /// The ``CoprocCallDispatcher`` a worker's filters use: routes each call to that worker's client
 /// of the named coprocessor and keeps the tickets of calls still outstanding (so a cancelled
-/// stream can withdraw its call). Event-loop owned, like the clients it holds.
+/// stream can withdraw its call). Event-loop owned, like the clients it holds; the runtime changes
+/// the set of clients (reloads) on the loop too.
 final class WorkerCoprocDispatcher: CoprocCallDispatcher {
-    private let clients: [String: WorkerCoprocClient]
+    private(set) var clients: [String: WorkerCoprocClient] = [:]
     private var outstanding: [UInt64: PendingCoprocCall] = [:]
     private var nextTicket: UInt64 = 0
 
-    init(clients: [String: WorkerCoprocClient]) {
-        self.clients = clients
+    init() {}
+
+    /// New calls to `client.name` go to `client` (a previous client keeps its calls in flight).
+    func install(_ client: WorkerCoprocClient) {
+        clients[client.name] = client
+    }
+
+    /// Forgets `client` unless another client already took its name over.
+    func remove(_ client: WorkerCoprocClient) {
+        if clients[client.name] === client { clients[client.name] = nil }
     }
 
     func dispatch(coprocessor: String, call: CoprocCall, completion: @escaping (CoprocCallOutcome) -> Void) -> CoprocCallTicket {
@@ -44,7 +53,7 @@ final class WorkerCoprocDispatcher: CoprocCallDispatcher {
 /// kernel is built, before any stream exists; read-only afterwards.
 final class KernelCoprocDispatchers: CoprocDispatcherProvider, @unchecked Sendable {
     private var byLoop: [ObjectIdentifier: WorkerCoprocDispatcher] = [:]
-    private let none = WorkerCoprocDispatcher(clients: [:])
+    private let none = WorkerCoprocDispatcher()
 
     func install(_ dispatchers: [ObjectIdentifier: WorkerCoprocDispatcher]) {
         byLoop = dispatchers

@@ -20,7 +20,7 @@ public final class HerzKernel: @unchecked Sendable {
     let group: MultiThreadedEventLoopGroup
     let adminGroup: MultiThreadedEventLoopGroup
     let workers: [Worker]
-    /// Supervises the coprocessors of the initial config (plus `--coproc` flags) and carries calls.
+    /// Supervises the configured coprocessors (plus `--coproc` flags; reloads change the list) and carries calls.
     public let coprocessors: CoprocessorRuntime
     private let coprocDispatchers = KernelCoprocDispatchers()
     private let filters: FilterFactoryRegistry
@@ -198,6 +198,7 @@ public final class HerzKernel: @unchecked Sendable {
                 boundListeners[name] = nil
             }
             boundListeners.merge(newBound) { $1 }
+            coprocessors.update(config.coprocessors)
             startHealthCheckers(next)
             return next.generation
         }

@@ -166,4 +166,21 @@ final class CoprocSupervisorTests: XCTestCase {
         XCTAssertEqual(supervisor.helloReceived(sessionId: 9, hello: hello(session: 9), now: 0), [])
         XCTAssertEqual(supervisor.drained(sessionId: 9, now: 0), [])
     }
+
+    func testARetiredCoprocessorDrainsItsSessionsAndNeverAttachesAgain() {
+        var supervisor = CoprocSupervisor(name: "jwt")
+        let id = ready(&supervisor, now: 0, inode: 7)
+        _ = supervisor.operatorDrain()
+        guard case .attach(let connecting)? = supervisor.tick(now: 1 * ms, socketInode: 7).last else { return XCTFail() }
+        let actions = supervisor.retire(now: 2 * ms)
+        XCTAssertTrue(actions.contains(.drain(sessionId: id)), "\(actions)")
+        XCTAssertTrue(actions.contains(.close(sessionId: connecting, reason: .drained)), "\(actions)")
+        XCTAssertEqual(supervisor.session(id)?.phase, .draining)
+        XCTAssertEqual(supervisor.retire(now: 3 * ms), [], "retiring twice does nothing")
+        // The drained session closes; nothing is attached again, even with a process at the path.
+        XCTAssertEqual(supervisor.drained(sessionId: id, now: 4 * ms), [.deactivate(reason: .drained), .close(sessionId: id, reason: .drained)])
+        XCTAssertTrue(supervisor.sessions.isEmpty)
+        XCTAssertEqual(supervisor.tick(now: 2_000 * ms, socketInode: 7), [])
+        XCTAssertEqual(supervisor.sessionsLost, 0)
+    }
 }
