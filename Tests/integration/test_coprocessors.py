@@ -288,3 +288,65 @@ def test_reload_adds_changes_and_removes_coprocessors(procs, cleanup):
     wait_attached(k)
     assert post(k, "/filtered", b"secret")[1] == "***"
     assert k.alive()
+
+
+def test_upgrade_under_load_fails_no_request(procs, cleanup):
+    """A new build started on the same socket path takes the new calls, the old one drains its
+    calls in flight and exits 0: not one request fails or is left unfiltered."""
+    old, up, k = start(procs)
+    wait_attached(k)
+    counts = {"/filtered": Counter()}
+    lock, stop = threading.Lock(), threading.Event()
+    threads = [threading.Thread(target=load, args=(k, stop, counts, "/filtered", lock)) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(0.5)
+        new = h.Coprocessor("herz-filter-example", "--name", "example", name="example", socket_dir=old.dir)
+        cleanup.append(new)
+        h.wait_for(lambda: coprocessor_status(k)[0]["pid"] == new.proc.pid, what="the new build taking the calls")
+        assert old.proc.wait(timeout=10) == 0, "the old build drains and exits 0"
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
+        cleanup.append(old)
+    filtered = counts["/filtered"]
+    assert set(filtered) == {(200, "a ***")}, filtered
+    assert filtered[(200, "a ***")] > 20, filtered
+    status = coprocessor_status(k)[0]
+    assert status["restarts"] == 0 and status["handshakes"] == 2, status
+    assert "session" in k.output() and "drains" in k.output()
+
+
+def metric(k, name, labels):
+    for line in k.admin_get("/metrics")[1].splitlines():
+        if line.startswith(name + "{") and all(f'{key}="{value}"' in line for key, value in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_a_full_ring_parks_calls_until_the_coprocessor_frees_space(procs, cleanup):
+    """A slow coprocessor and large request bodies fill the calls ring: calls wait (backpressure),
+    none is dropped or failed, and every body arrives complete and in order (the rogue answers
+    `continue` after its delay)."""
+    cp, up, k = start(procs, "herz-coproc-rogue", "--mode", "slow:20", timeout="20s", phases="[request_body]")
+    cleanup.append(cp)
+    wait_attached(k)
+    body = b"".join(b"%05d" % i + b"x" * 995 for i in range(60))  # 60 KB per request, every KB numbered
+    expected = body.decode()
+    results = []
+
+    def one():
+        results.append(post(k, "/filtered", body, timeout=60)[:2])
+    threads = [threading.Thread(target=one) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(90)
+    assert [code for code, _ in results] == [200] * 12, [(code, text[:80]) for code, text in results if code != 200]
+    assert all(text == expected for _, text in results), [len(text) for _, text in results]
+    assert metric(k, "herz_coproc_ring_full_total", {"coprocessor": "example"}) > 0, "the ring never filled"
+    assert metric(k, "herz_coproc_calls_total", {"coprocessor": "example", "outcome": "answered"}) >= 12
+    assert metric(k, "herz_coproc_up", {"coprocessor": "example"}) == 1

@@ -3,13 +3,14 @@ import NIOCore
 import Prometheus
 
 /// One worker's coprocessor metric handles (calls by outcome, call latency, failures by reason,
-/// late answers), cached so the registry lock is taken once per label set. Event-loop owned.
+/// late answers, calls parked on a full ring), cached so the registry lock is taken once per label
+/// set. Event-loop owned.
 final class CoprocMetrics {
     private let shared: MetricsRegistry
     private struct Key: Hashable { let coprocessor, label: String }
     private var calls: [Key: Counter] = [:]
     private var failures: [Key: Counter] = [:]
-    private var late: [String: Counter] = [:]
+    private var perCoprocessor: [Key: Counter] = [:]
     private var latency: [String: DurationHistogram] = [:]
 
     static let buckets: [Duration] = [
@@ -40,13 +41,21 @@ final class CoprocMetrics {
     }
 
     func lateAnswer(coprocessor: String) {
-        if let existing = late[coprocessor] { return existing.increment() }
-        let counter = shared.registry.makeCounter(
-            descriptor: MetricNameDescriptor(metricName: "herz_coproc_late_answers_total", unitName: "",
-                                             helpText: "Answers that arrived after the kernel gave up on the call"),
-            labels: [("coprocessor", coprocessor)])
-        late[coprocessor] = counter
-        counter.increment()
+        plainCounter("herz_coproc_late_answers_total", "Answers that arrived after the kernel gave up on the call", coprocessor).increment()
+    }
+
+    func ringFull(coprocessor: String) {
+        plainCounter("herz_coproc_ring_full_total", "Calls parked because the calls ring was full (resumed when space frees)",
+                     coprocessor).increment()
+    }
+
+    private func plainCounter(_ name: String, _ help: String, _ coprocessor: String) -> Counter {
+        let key = Key(coprocessor: coprocessor, label: name)
+        if let existing = perCoprocessor[key] { return existing }
+        let counter = shared.registry.makeCounter(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help),
+                                                  labels: [("coprocessor", coprocessor)])
+        perCoprocessor[key] = counter
+        return counter
     }
 
     private func counter(_ cache: inout [Key: Counter], _ key: Key, name: String, help: String, labelName: String) -> Counter {

@@ -24,6 +24,11 @@ final class CoprocessorLink {
     var sessions: [UInt64: SessionIO] = [:]
     var stats: CoprocStats?
     var lastStatsRequest: UInt64 = 0
+    /// The session being switched to on every worker; drains wait until the switch is done.
+    var activating: UInt64?
+    var deferredDrains: [UInt64] = []
+    /// Set when a reload replaced this link: it retires once the replacement takes every new call.
+    var replacedBy: Int?
     /// `reload` requests sent and not answered yet, oldest first.
     var pendingReloads: [(sessionId: UInt64, reply: @Sendable (CoprocReloadOutcome) -> Void)] = []
 

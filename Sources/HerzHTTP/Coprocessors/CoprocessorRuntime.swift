@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import HerzCoproc
 import HerzCore
+import Atomics
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -21,6 +22,10 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
         case drain(name: String)
         case reconfigure([CoprocessorConfig])
         case reload(name: String, payload: String, reply: @Sendable (CoprocReloadOutcome) -> Void)
+        /// Every worker switched its client of link `serial` to session `sessionId`.
+        case activated(serial: Int, sessionId: UInt64)
+        /// Every worker's dispatcher sends new calls to link `serial` (a reload added or changed it).
+        case installed(serial: Int)
     }
 
     public static let defaultRingBytes: UInt32 = 256 * 1024
@@ -217,6 +222,20 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
                 if let link = links.first(where: { $0.config.name == name }) { perform(link.supervisor.operatorDrain(), on: link) }
             case .reconfigure(let configs):
                 reconfigure(configs)
+            case .activated(let serial, let id):
+                guard let link = (links + retiring).first(where: { $0.serial == serial }), link.activating == id else { continue }
+                // No worker writes to the sessions being drained any more: now they may drain.
+                link.activating = nil
+                for drain in link.deferredDrains where link.sessions[drain] != nil {
+                    send(.drain(deadlineMillis: 5000), link: link, sessionId: drain)
+                }
+                link.deferredDrains.removeAll()
+            case .installed(let serial):
+                // The replaced link gets no new calls any more: it may drain.
+                for old in links + retiring where old.replacedBy == serial {
+                    old.replacedBy = nil
+                    retire(old)
+                }
             case .reload(let name, let payload, let reply):
                 guard let link = links.first(where: { $0.config.name == name }), let active = link.supervisor.activeSessionId else {
                     reply(.notAttached)
@@ -261,27 +280,35 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
         let current = Dictionary(links.map { ($0.config.name, $0) }, uniquingKeysWith: { first, _ in first })
         var next: [CoprocessorLink] = []
         for config in configs {
-            if let existing = current[config.name], existing.config == config {
+            let existing = current[config.name]
+            if let existing, existing.config == config {
                 next.append(existing)
                 continue
             }
             let link = makeLink(config)
             next.append(link)
-            forEachClient(of: link) { [workerDispatchers] client in workerDispatchers[client.workerIndex].install(client) }
-            logger.info("coprocessor \(config.name): \(current[config.name] == nil ? "added" : "changed") by a reload")
+            // A changed entry's old link drains only once no worker sends it new calls.
+            existing?.replacedBy = link.serial
+            onEveryWorker(of: link, { [workerDispatchers] client in workerDispatchers[client.workerIndex].install(client) },
+                          then: .installed(serial: link.serial))
+            logger.info("coprocessor \(config.name): \(existing == nil ? "added" : "changed") by a reload")
         }
         let kept = Set(next.map(ObjectIdentifier.init))
         for link in links where !kept.contains(ObjectIdentifier(link)) {
             retiring.append(link)
-            perform(link.supervisor.retire(now: Self.now()), on: link)
+            if link.replacedBy == nil { retire(link) }
         }
         links = next
+    }
+
+    private func retire(_ link: CoprocessorLink) {
+        perform(link.supervisor.retire(now: Self.now()), on: link)
     }
 
     /// Retired links whose sessions are all gone leave their workers' dispatchers.
     private func forgetRetired() {
         retiring.removeAll { link in
-            guard link.sessions.isEmpty, link.supervisor.sessions.isEmpty else { return false }
+            guard link.replacedBy == nil, link.sessions.isEmpty, link.supervisor.sessions.isEmpty else { return false }
             forEachClient(of: link) { [workerDispatchers] client in
                 workerDispatchers[client.workerIndex].remove(client)
                 client.shutdown()
@@ -346,11 +373,18 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
                 send(.heartbeat(sequence: sequence, sentNanos: Self.now()), link: link, sessionId: id)
             case .activate(let id):
                 guard let session = link.sessions[id]?.session else { continue }
-                forEachClient(of: link) { $0.activate(session) }
+                link.activating = id
+                onEveryWorker(of: link, { $0.activate(session) }, then: .activated(serial: link.serial, sessionId: id))
             case .deactivate(let reason):
                 forEachClient(of: link) { $0.deactivate(reason: reason) }
             case .drain(let id):
-                send(.drain(deadlineMillis: 5000), link: link, sessionId: id)
+                // Told to drain while workers may still write to it, a session could answer
+                // `drained` before their last calls arrive: wait for the switch to finish.
+                if link.activating != nil {
+                    link.deferredDrains.append(id)
+                } else {
+                    send(.drain(deadlineMillis: 5000), link: link, sessionId: id)
+                }
             case .close(let id, let reason):
                 for pending in link.pendingReloads where pending.sessionId == id { pending.reply(.sessionClosed(reason.rawValue)) }
                 link.pendingReloads.removeAll { $0.sessionId == id }
@@ -373,6 +407,21 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
     private func forEachClient(of link: CoprocessorLink, _ body: @escaping (WorkerCoprocClient) -> Void) {
         for (client, worker) in zip(link.clients, workers) {
             worker.eventLoop.execute { body(client) }
+        }
+    }
+
+    /// Runs `body` on every worker's client of `link`, then posts `event` to the supervisor once
+    /// the last worker ran it.
+    private func onEveryWorker(of link: CoprocessorLink, _ body: @escaping (WorkerCoprocClient) -> Void, then event: InboxEvent) {
+        let remaining = ManagedAtomic<Int>(workers.count)
+        let inbox = self.inbox
+        for (client, worker) in zip(link.clients, workers) {
+            worker.eventLoop.execute {
+                body(client)
+                if remaining.loadThenWrappingDecrement(ordering: .acquiringAndReleasing) == 1 {
+                    inbox.withLockedValue { $0.append(event) }
+                }
+            }
         }
     }
 

@@ -238,6 +238,7 @@ final class WorkerCoprocClient {
     }
 
     private func park(_ pending: PendingCoprocCall) {
+        metrics.ringFull(coprocessor: name)
         pending.state = .blocked
         if pending.deadlineToken == 0 { pending.deadlineToken = deadlines.add(after: config.timeout, owner: pending) }
         blocked.append(pending)

@@ -52,6 +52,14 @@ struct MetricsExposition {
         counter("herz_upstream_failures_total", "Upstream attempts that failed (5xx, reset, connect failure, timeout)", failures)
         counter("herz_outlier_ejections_total", "Outlier ejections per endpoint", ejections)
         gauge("herz_upstream_requests_active", "Requests in flight per cluster", active)
+        let coprocessors = kernel.coprocessors.status()
+        let coprocLabels = { (status: CoprocessorStatus) in "{coprocessor=\"\(escape(status.name))\"}" }
+        gauge("herz_coproc_up", "1 while a session of the coprocessor takes calls",
+              coprocessors.map { (coprocLabels($0), $0.activeSession == nil ? 0 : 1) })
+        counter("herz_coproc_restarts_total", "Sessions lost after they were ready (crash, kill, hang, protocol violation)",
+                coprocessors.map { (coprocLabels($0), Int($0.restarts)) })
+        counter("herz_coproc_handshakes_total", "Successful coprocessor handshakes (first attach, restarts, upgrades)",
+                coprocessors.map { (coprocLabels($0), Int($0.handshakes)) })
         return out
     }
 
