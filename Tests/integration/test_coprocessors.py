@@ -26,7 +26,8 @@ ROUTES = """
 """
 
 
-def coproc_config(policy="fail_closed", timeout="200ms", max_wait="3s", phases="[request_headers, request_body, response_headers]"):
+def coproc_config(policy="fail_closed", timeout="200ms", max_wait="3s", phases="[request_headers, request_body, response_headers]",
+                  extra=""):
     return h.proxy_config("""
     - name: backend
       endpoints: [{{ address: "{upstreams[0]}" }}]
@@ -37,6 +38,7 @@ coprocessors:
     timeout: {timeout}
     on_failure: {policy}
     max_wait: {max_wait}
+    {extra}
 """, filters=f"""
 - type: coproc
   config:
@@ -143,16 +145,39 @@ def test_a_silent_coprocessor_times_out_with_the_policy(procs, cleanup):
     assert time.time() - started < 2
 
 
+def process_footprint(pid):
+    """(open file descriptors, resident set size in KiB) of a process."""
+    fds = len(os.listdir(f"/proc/{pid}/fd"))
+    with open(f"/proc/{pid}/status") as f:
+        rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    return fds, rss
+
+
 @pytest.mark.parametrize("mode", ["garbage", "double", "unknown-call", "oversized"])
 def test_a_rogue_coprocessor_cannot_hurt_the_kernel(procs, cleanup, mode):
+    """Every misbehaviour ends the session as a protocol failure (or, answering twice, drops the
+    late answer); the kernel keeps serving, and sessions broken again and again leak nothing:
+    file descriptors and memory stay flat."""
     cp, up, k = start(procs, "herz-coproc-rogue", "--mode", mode)
     cleanup.append(cp)
     wait_attached(k)
-    for _ in range(20):
-        code, body, headers = post(k, "/filtered", b"payload")
-        assert code in (200, 503), (code, body)
-        if code == 503:
-            assert headers.get("x-herz-coproc-error") in ("protocol", "down"), headers
+
+    def exchange(n):
+        for _ in range(n):
+            code, body, headers = post(k, "/filtered", b"payload")
+            assert code in (200, 503), (code, body)
+            if code == 503:
+                assert headers.get("x-herz-coproc-error") in ("protocol", "down"), headers
+            if mode != "double":
+                time.sleep(0.02)  # let the session be re-attached, so the next call breaks it again
+    exchange(20)
+    fds_before, rss_before = process_footprint(k.proc.pid)
+    exchange(150)
+    fds_after, rss_after = process_footprint(k.proc.pid)
+    assert fds_after <= fds_before + 8, f"file descriptors grew from {fds_before} to {fds_after}"
+    assert rss_after <= rss_before + 24 * 1024, f"RSS grew from {rss_before} KiB to {rss_after} KiB"
+    if mode != "double":
+        assert json.loads(k.admin_get("/coprocessors")[1])["coprocessors"][0]["restarts"] > 20
     assert k.alive()
     assert k.admin_get("/healthz")[0] == 200
     if mode != "double":
@@ -350,3 +375,17 @@ def test_a_full_ring_parks_calls_until_the_coprocessor_frees_space(procs, cleanu
     assert metric(k, "herz_coproc_ring_full_total", {"coprocessor": "example"}) > 0, "the ring never filled"
     assert metric(k, "herz_coproc_calls_total", {"coprocessor": "example", "outcome": "answered"}) >= 12
     assert metric(k, "herz_coproc_up", {"coprocessor": "example"}) == 1
+
+
+def test_a_peer_with_a_uid_not_allowed_is_refused(procs, cleanup):
+    """SO_PEERCRED: a coprocessor running as a uid outside `allowed_uids` never gets a session."""
+    other = 4242 if os.getuid() != 4242 else 4243
+    cp = h.Coprocessor("herz-filter-example", "--name", "example", name="example")
+    cleanup.append(cp)
+    up = procs.upstream()
+    k = procs.kernel(coproc_config(extra=f"allowed_uids: [{other}]"), [up], endpoint=cp.endpoint)
+    h.wait_for(lambda: f"is not allowed (allowed_uids: [{other}])" in k.output(), what="the refusal logged")
+    assert coprocessor_status(k)[0]["state"] != "ready"
+    code, body, headers = post(k, "/filtered", b"secret")
+    assert code == 503 and headers.get("x-herz-coproc-error") == "down", (code, headers)
+    assert post(k, "/plain", b"secret")[:2] == (200, "secret")
