@@ -389,3 +389,21 @@ def test_a_peer_with_a_uid_not_allowed_is_refused(procs, cleanup):
     code, body, headers = post(k, "/filtered", b"secret")
     assert code == 503 and headers.get("x-herz-coproc-error") == "down", (code, headers)
     assert post(k, "/plain", b"secret")[:2] == (200, "secret")
+
+
+def test_a_hung_coprocessor_is_detected_and_reattached_once_it_runs_again(procs, cleanup):
+    """SIGSTOP: heartbeats go unanswered, the session is closed as hung (its calls get the policy);
+    after SIGCONT the kernel attaches a fresh session to the same process."""
+    cp, up, k = start(procs)
+    cleanup.append(cp)
+    wait_attached(k)
+    cp.proc.send_signal(signal.SIGSTOP)
+    try:
+        h.wait_for(lambda: "no heartbeat answer for" in k.output(), what="the hang detected")
+        code, body, headers = post(k, "/filtered", b"secret")
+        assert code == 503 and headers.get("x-herz-coproc-error") in ("down", "hung"), (code, headers)
+    finally:
+        cp.proc.send_signal(signal.SIGCONT)
+    wait_attached(k)
+    assert post(k, "/filtered", b"secret")[:2] == (200, "***")
+    assert coprocessor_status(k)[0]["pid"] == cp.proc.pid

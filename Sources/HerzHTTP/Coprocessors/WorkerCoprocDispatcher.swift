@@ -53,7 +53,6 @@ final class WorkerCoprocDispatcher: CoprocCallDispatcher {
 /// kernel is built, before any stream exists; read-only afterwards.
 final class KernelCoprocDispatchers: CoprocDispatcherProvider, @unchecked Sendable {
     private var byLoop: [ObjectIdentifier: WorkerCoprocDispatcher] = [:]
-    private let none = WorkerCoprocDispatcher()
 
     func install(_ dispatchers: [ObjectIdentifier: WorkerCoprocDispatcher]) {
         byLoop = dispatchers
@@ -61,7 +60,8 @@ final class KernelCoprocDispatchers: CoprocDispatcherProvider, @unchecked Sendab
 
     func dispatcher(for streamInfo: StreamInfo) -> CoprocCallDispatcher {
         guard let loop = MultiThreadedEventLoopGroup.currentEventLoop, let dispatcher = byLoop[ObjectIdentifier(loop)] else {
-            return none
+            // Not on a worker (never in the kernel): a dispatcher of its own that fails every call closed.
+            return WorkerCoprocDispatcher()
         }
         return dispatcher
     }
