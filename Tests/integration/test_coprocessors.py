@@ -111,6 +111,18 @@ def test_streamed_bodies_in_many_chunks_flow_through_asynchronous_answers(procs,
     assert (code, body) == (200, b"one ***, *** two, three ***")
 
 
+def test_streamed_bodies_over_http2_flow_through_asynchronous_answers(procs, cleanup):
+    cp, up, k = start(procs, phases="[request_body, response_headers, response_body]")
+    cleanup.append(cp)
+    wait_attached(k)
+    p = subprocess.run(["bash", "-c", "(printf 'a secret '; sleep 0.2; printf 'b sec'; sleep 0.2; printf 'ret c') | "
+                        f"curl -sS -m 10 --http2-prior-knowledge -D - -T - -X POST {k.url}/filtered"],
+                       capture_output=True, text=True, timeout=20)
+    assert p.stdout.startswith("HTTP/2 200"), (p.stdout, p.stderr)
+    assert "x-herz-example: 1" in p.stdout
+    assert p.stdout.endswith("a *** b *** c"), p.stdout
+
+
 def test_fail_open_passes_requests_through_while_the_coprocessor_is_down(procs, cleanup):
     cp, up, k = start(procs, policy="fail_open")
     wait_attached(k)
