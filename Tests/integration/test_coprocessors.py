@@ -27,7 +27,7 @@ ROUTES = """
 
 
 def coproc_config(policy="fail_closed", timeout="200ms", max_wait="3s", phases="[request_headers, request_body, response_headers]",
-                  extra=""):
+                  extra="", filter_extra=""):
     return h.proxy_config("""
     - name: backend
       endpoints: [{{ address: "{upstreams[0]}" }}]
@@ -44,6 +44,7 @@ coprocessors:
   config:
     coprocessor: example
     phases: {phases}
+    {filter_extra}
 """)
 
 
@@ -368,7 +369,8 @@ def test_a_full_ring_parks_calls_until_the_coprocessor_frees_space(procs, cleanu
     """A slow coprocessor and large request bodies fill the calls ring: calls wait (backpressure),
     none is dropped or failed, and every body arrives complete and in order (the rogue answers
     `continue` after its delay)."""
-    cp, up, k = start(procs, "herz-coproc-rogue", "--mode", "slow:20", timeout="20s", phases="[request_body]")
+    cp, up, k = start(procs, "herz-coproc-rogue", "--mode", "slow:20", timeout="20s", phases="[request_body]",
+                      extra="ring_bytes: 256KiB", filter_extra="max_body_bytes: 96KiB")
     cleanup.append(cp)
     wait_attached(k)
     body = b"".join(b"%05d" % i + b"x" * 995 for i in range(60))  # 60 KB per request, every KB numbered

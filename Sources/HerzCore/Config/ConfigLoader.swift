@@ -147,10 +147,19 @@ public enum ConfigLoader {
         for ref in context.coprocessorReferences where !definedCoprocessors.contains(ref.name) {
             context.report(.unknownCoprocessor(ref.name, known: definedCoprocessors.sorted()), at: ref.node)
         }
+        // A body the filter may send in one call must fit the coprocessor's ring frames.
+        for ref in context.coprocessorReferences {
+            guard let coprocessor = config.coprocessors.first(where: { $0.name == ref.name }),
+                  ref.maxBodyBytes > coprocessor.maxCallBodyBytes else { continue }
+            context.report(.invalidValue(field: "max_body_bytes", value: "\(ref.maxBodyBytes)",
+                                         reason: "coprocessor \(ref.name) carries at most \(coprocessor.maxCallBodyBytes) body bytes per call "
+                                             + "(ring_bytes \(coprocessor.ringBytes)); lower max_body_bytes or raise its ring_bytes"),
+                           at: ref.maxBodyBytesNode ?? ref.node)
+        }
         return config
     }
 
-    static let coprocessorKeys = ["name", "endpoint", "timeout_ms", "timeout", "on_failure", "max_wait", "allowed_uids"]
+    static let coprocessorKeys = ["name", "endpoint", "timeout_ms", "timeout", "on_failure", "max_wait", "allowed_uids", "ring_bytes"]
 
     static func decodeCoprocessor(_ node: Node, _ what: String, _ context: ConfigDecodingContext) -> CoprocessorConfig? {
         guard let map = context.map(node, what, known: coprocessorKeys, required: ["name", "endpoint"]) else { return nil }
@@ -171,6 +180,14 @@ public enum ConfigLoader {
         for (index, uidNode) in (map.list("allowed_uids") ?? []).enumerated() {
             if let uid = context.int(uidNode, "\(what).allowed_uids[\(index)]", range: 0...Int(UInt32.max)) {
                 coprocessor.allowedUIDs.append(UInt32(uid))
+            }
+        }
+        if let bytes = map.byteSize("ring_bytes") {
+            if CoprocessorConfig.ringBytesRange.contains(bytes) && bytes & (bytes - 1) == 0 {
+                coprocessor.ringBytes = bytes
+            } else {
+                context.report(.invalidValue(field: map.field("ring_bytes"), value: map.string("ring_bytes") ?? "\(bytes)",
+                                             reason: "expected a power of two from 64KiB to 1GiB"), at: map["ring_bytes"])
             }
         }
         guard name != nil, endpoint != nil else { return nil }

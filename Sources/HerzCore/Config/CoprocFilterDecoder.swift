@@ -26,8 +26,10 @@ enum CoprocFilterDecoder {
         }
         let errorsBefore = context.errors.count
         var config = CoprocFilterConfig(coprocessor: map.string("coprocessor") ?? "", disabled: disabled)
+        if let bytes = map.byteSize("max_body_bytes") { config.maxBodyBytes = bytes }
         if let nameNode = map["coprocessor"], !config.coprocessor.isEmpty {
-            context.coprocessorReferences.append(CoprocessorReference(name: config.coprocessor, node: nameNode))
+            context.coprocessorReferences.append(CoprocessorReference(name: config.coprocessor, node: nameNode, maxBodyBytes: config.maxBodyBytes,
+                                                                      maxBodyBytesNode: map["max_body_bytes"]))
         }
         if let items = map.list("phases") {
             var phases: [CoprocFilterConfig.Phase] = []
@@ -37,7 +39,6 @@ enum CoprocFilterDecoder {
             }
             config.phases = phases
         }
-        if let bytes = map.byteSize("max_body_bytes") { config.maxBodyBytes = bytes }
         if let settings = map["settings"] {
             if case .mapping = settings {
                 config.settingsJSON = YAMLJSON.render(settings)
@@ -50,10 +51,13 @@ enum CoprocFilterDecoder {
     }
 }
 
-/// A coprocessor name used by a `coproc` filter, with where it was written.
+/// A coprocessor name used by a `coproc` filter, with where it was written and the body size the
+/// filter may send in one call (which must fit the coprocessor's ring frames).
 struct CoprocessorReference {
     var name: String
     var node: Node
+    var maxBodyBytes: Int = CoprocFilterConfig.defaultMaxBodyBytes
+    var maxBodyBytesNode: Node?
 }
 
 /// Renders a YAML node as compact JSON text: mappings become objects (keys as strings, in source

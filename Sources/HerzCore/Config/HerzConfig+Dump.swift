@@ -21,7 +21,8 @@ extension HerzConfig {
             fields.append(("coprocessors", .list(coprocessors.map { coprocessor in
                 .map([("name", .string(coprocessor.name)), ("endpoint", .string(coprocessor.endpoint)),
                       ("timeout", .duration(coprocessor.timeout)), ("on_failure", .string(coprocessor.onFailure.rawValue)),
-                      ("max_wait", .duration(coprocessor.maxWait))])
+                      ("max_wait", .duration(coprocessor.maxWait)), ("ring_bytes", .int(coprocessor.ringBytes)),
+                      ("allowed_uids", .list(coprocessor.allowedUIDs.map { .int(Int($0)) }))])
             })))
         }
         if let accessLog {

@@ -60,6 +60,16 @@ public struct CoprocessorConfig: Sendable, Equatable {
     public var maxWait: TimeAmount
     /// Peer uids the kernel accepts on the coprocessor's socket (SO_PEERCRED); empty = the kernel's own uid.
     public var allowedUIDs: [UInt32] = []
+    /// Bytes of each ring (one pair per worker): a power of two. A frame takes at most half a ring,
+    /// so this bounds the body one call can carry (``maxCallBodyBytes``). Pages are touched lazily.
+    public var ringBytes: Int = CoprocessorConfig.defaultRingBytes
+    public static let defaultRingBytes = 4 << 20
+    public static let ringBytesRange = 64 << 10 ... 1 << 30
+    /// Room a body call keeps for everything but the body (ids, route, filter settings).
+    public static let callOverheadBytes = 16 << 10
+
+    /// The largest body a `coproc` filter may send in one call to this coprocessor.
+    public var maxCallBodyBytes: Int { ringBytes / 2 - 8 - Self.callOverheadBytes }
     public init(name: String, endpoint: String, timeout: TimeAmount = .milliseconds(50),
                 onFailure: FailurePolicy = .failClosed, maxWait: TimeAmount = .seconds(1)) {
         self.name = name; self.endpoint = endpoint; self.timeout = timeout; self.onFailure = onFailure; self.maxWait = maxWait

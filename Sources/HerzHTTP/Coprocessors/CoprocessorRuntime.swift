@@ -28,7 +28,6 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
         case installed(serial: Int)
     }
 
-    public static let defaultRingBytes: UInt32 = 256 * 1024
     /// The configured coprocessors, in config order. Supervisor thread only (set up in `init`).
     private var links: [CoprocessorLink] = []
     /// Coprocessors removed or replaced by a reload whose sessions still drain. Supervisor thread only.
@@ -38,7 +37,6 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
     private let metrics: [CoprocMetrics]
     /// workerDispatchers[worker]: the worker's dispatcher, which holds its clients (event-loop owned).
     private let workerDispatchers: [WorkerCoprocDispatcher]
-    private let ringBytes: UInt32
     private let logger: Logger
     private let inbox = NIOLockedValueBox<[InboxEvent]>([])
     private let statuses = NIOLockedValueBox<[CoprocessorStatus]>([])
@@ -49,9 +47,8 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
     private let stopped = DispatchSemaphore(value: 0)
 
     public init(coprocessors: [CoprocessorConfig], workers: [Worker], metrics: MetricsRegistry,
-                ringBytes: UInt32 = CoprocessorRuntime.defaultRingBytes, logger: Logger) {
+                logger: Logger) {
         self.workers = workers
-        self.ringBytes = ringBytes
         self.logger = logger
         self.metrics = workers.map { _ in CoprocMetrics(shared: metrics) }
         self.workerDispatchers = workers.map { _ in WorkerCoprocDispatcher() }
@@ -439,7 +436,7 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
             guard link.allowedUIDs.contains(peer.uid) else {
                 throw CoprocAttachError("peer uid \(peer.uid) (pid \(peer.pid)) is not allowed (allowed_uids: \(link.allowedUIDs.sorted()))")
             }
-            let region = try SharedRegion.create(workers: UInt32(workers.count), ringBytes: ringBytes, name: "herz-\(link.config.name)")
+            let region = try SharedRegion.create(workers: UInt32(workers.count), ringBytes: UInt32(link.config.ringBytes), name: "herz-\(link.config.name)")
             var kernelEnds: [Doorbell] = []
             var peerEnds: [Doorbell] = []
             for _ in workers {

@@ -71,6 +71,28 @@ final class CoprocFilterConfigTests: XCTestCase {
         }
     }
 
+    func testMaxBodyBytesMustFitTheCoprocessorsRingFrames() {
+        let small = "coprocessors:\n  - { name: jwt, endpoint: \"unix:/run/jwt.sock\", ring_bytes: 128KiB }"
+        XCTAssertEqual(coproc(parseOK(Self.yaml("{ coprocessor: jwt, max_body_bytes: 40KiB }", coprocessors: small)))?.maxBodyBytes, 40 << 10)
+        let errors = parseErrors(Self.yaml("{ coprocessor: jwt, max_body_bytes: 64KiB }", coprocessors: small))
+        XCTAssertEqual(errors.map(\.at), ["7:53"])
+        XCTAssertTrue(errors.first?.message.contains("coprocessor jwt carries at most 49144 body bytes per call (ring_bytes 131072)") ?? false,
+                      errors.first?.message ?? "")
+        // The default (1 MiB) does not fit a 128 KiB ring either: reported at the coprocessor's name.
+        XCTAssertEqual(parseErrors(Self.yaml("{ coprocessor: jwt }", coprocessors: small)).map(\.at), ["7:32"])
+        XCTAssertEqual(parseOK(Self.yaml("{ coprocessor: jwt }"))?.coprocessors.first?.ringBytes, 4 << 20)
+    }
+
+    func testRingBytesMustBeAPowerOfTwoInRange() {
+        for bad in ["100KiB", "32KiB", "2GiB"] {
+            let text = Self.yaml("{ coprocessor: jwt, max_body_bytes: 1KiB }",
+                                 coprocessors: "coprocessors:\n  - { name: jwt, endpoint: \"unix:/run/jwt.sock\", ring_bytes: \(bad) }")
+            let errors = parseErrors(text)
+            XCTAssertEqual(errors.first?.at, "2:62", bad)
+            XCTAssertTrue(errors.first?.message.contains("expected a power of two from 64KiB to 1GiB") ?? false, "\(bad): \(errors)")
+        }
+    }
+
     func testUnknownCoprocessorWithNoneDefinedSuggestsTheFlag() {
         let errors = parseErrors(Self.yaml("{ coprocessor: jwt }", coprocessors: ""))
         XCTAssertEqual(errors.map(\.at), ["6:32"])
