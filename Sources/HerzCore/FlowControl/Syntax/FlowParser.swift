@@ -171,13 +171,7 @@ struct FlowParser {
             return try node(.number(text), at: token.location)
         case .symbol(.leftBracket):
             advance()
-            var items: [FlowSyntaxNode] = []
-            while !current.isSymbol(.rightBracket) {
-                items.append(try parseValue())
-                guard current.isSymbol(.comma) else { break }
-                advance()
-            }
-            try expect(.rightBracket)
+            let items = try parseSequence(closedBy: .rightBracket) { parser throws(Abort) in try parser.parseValue() }
             return try node(.list(items), at: token.location)
         case .symbol(.leftBrace):
             return try node(.block(try parseBlock()), at: token.location)
@@ -193,14 +187,20 @@ struct FlowParser {
 
     /// After `(`: `[label:] value {, [label:] value} )`.
     private mutating func parseArguments() throws(Abort) -> [FlowSyntaxEntry] {
-        var arguments: [FlowSyntaxEntry] = []
-        while !current.isSymbol(.rightParen) {
-            arguments.append(try parseEntry())
+        try parseSequence(closedBy: .rightParen) { parser throws(Abort) in try parser.parseEntry() }
+    }
+
+    /// `element {, element} [,] closing`, or just `closing`.
+    private mutating func parseSequence<Element>(closedBy closing: FlowSymbol,
+                                                 _ element: (inout FlowParser) throws(Abort) -> Element) throws(Abort) -> [Element] {
+        var elements: [Element] = []
+        while !current.isSymbol(closing) {
+            elements.append(try element(&self))
             guard current.isSymbol(.comma) else { break }
             advance()
         }
-        try expect(.rightParen)
-        return arguments
+        try expect(closing)
+        return elements
     }
 
     // MARK: - Helpers
