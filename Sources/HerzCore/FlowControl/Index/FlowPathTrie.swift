@@ -5,8 +5,8 @@
 struct FlowPathTrie: Sendable {
     private struct Node: Sendable {
         var edges: [UInt8] = []
-        var children: [Int32] = []
-        var rules: [Int32] = []
+        var children: [Int] = []
+        var rules: [Int] = []
     }
 
     private var nodes: [Node] = [Node()]
@@ -17,25 +17,25 @@ struct FlowPathTrie: Sendable {
         var node = 0
         for byte in prefix.utf8 {
             if let edge = nodes[node].edges.firstIndex(of: byte) {
-                node = Int(nodes[node].children[edge])
+                node = nodes[node].children[edge]
             } else {
                 nodes.append(Node())
                 nodes[node].edges.append(byte)
-                nodes[node].children.append(Int32(nodes.count - 1))
+                nodes[node].children.append(nodes.count - 1)
                 node = nodes.count - 1
             }
         }
-        if nodes[node].rules.last != Int32(rule) { nodes[node].rules.append(Int32(rule)) }
+        if nodes[node].rules.last != rule { nodes[node].rules.append(rule) }
     }
 
     /// Appends the rules of every stored prefix of `path` to `result` (unsorted, maybe repeated).
     func collect<S: Sequence>(path: S, into result: inout [Int]) where S.Element == UInt8 {
         var node = 0
-        for rule in nodes[0].rules { result.append(Int(rule)) }
+        result.append(contentsOf: nodes[0].rules)
         for byte in path {
             guard let edge = nodes[node].edges.firstIndex(of: byte) else { return }
-            node = Int(nodes[node].children[edge])
-            for rule in nodes[node].rules { result.append(Int(rule)) }
+            node = nodes[node].children[edge]
+            result.append(contentsOf: nodes[node].rules)
         }
     }
 }

@@ -17,9 +17,10 @@ public struct FlowCluster: Sendable, Equatable {
 }
 
 /// `weight: dynamic(latency_p95 | error_rate) { base, decay, min }`: endpoint weights follow a
-/// measured signal (formula: ``FlowDynamicWeights``). Guarantees `1 <= minimum <= base` and
+/// measured signal (formula: ``FlowDynamicWeights``). Guarantees `1 <= minimum <= base <= 10⁶` and
 /// `0 <= decay < 1`.
 public struct FlowWeightPolicy: Hashable, Sendable {
+    /// What the weights follow: each endpoint's p95 latency, or its error rate.
     public enum Signal: String, Hashable, Sendable, CaseIterable {
         case latencyP95 = "latency_p95"
         case errorRate = "error_rate"
@@ -30,10 +31,12 @@ public struct FlowWeightPolicy: Hashable, Sendable {
     public var decay: Double
     public var minimum: Int
 
+    /// Out-of-range values are clamped: `base` to 1...1,000,000, `decay` to 0...0.999, `minimum`
+    /// to 1...base (the checker refuses them with a message instead).
     public init(signal: Signal, base: Int = 100, decay: Double = 0.5, minimum: Int = 1) {
         self.signal = signal
-        self.base = max(1, base)
-        self.decay = min(0.999, max(0, decay))
+        self.base = min(1_000_000, max(1, base))
+        self.decay = decay.isNaN ? 0.5 : min(0.999, max(0, decay))
         self.minimum = min(self.base, max(1, minimum))
     }
 }

@@ -19,6 +19,7 @@
 /// a new generation, so a slow answer admitted before the breaker opened cannot close or reopen
 /// it); half-open never has more than `P` probes out; the window's memory is bounded.
 public struct FlowCircuitBreaker: Sendable, Equatable {
+    /// Where the breaker is in the diagram above.
     public enum State: Sendable, Equatable {
         case closed
         case open(until: UInt64)
@@ -36,6 +37,7 @@ public struct FlowCircuitBreaker: Sendable, Equatable {
         public let isProbe: Bool
     }
 
+    /// Whether a request may go to the cluster now.
     public enum Verdict: Sendable, Equatable {
         case allow(Permit)
         /// `retryAfterNanos` is nil in half-open (it depends on the probes' answers).

@@ -67,6 +67,6 @@ public struct FlowDynamicWeights: Sendable, Equatable {
 
     private func clampedWeight(_ value: Double) -> Int {
         guard value.isFinite else { return policy.base }
-        return max(policy.minimum, min(policy.base, Int(value.rounded())))
+        return max(policy.minimum, Int(min(Double(policy.base), max(0, value)).rounded()))
     }
 }

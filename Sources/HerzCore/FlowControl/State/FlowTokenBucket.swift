@@ -14,6 +14,7 @@
 /// (``TokenBucket`` in `Filters/` refills in whole fill intervals and cannot reserve for a delay;
 /// the DSL needs both continuous refill and reservations, hence this separate type.)
 public struct FlowTokenBucket: Sendable, Equatable {
+    /// What a bucket enforces: the rate and the most tokens it holds (at least 1).
     public struct Configuration: Sendable, Hashable {
         public var rate: FlowRate
         public var burst: Int
