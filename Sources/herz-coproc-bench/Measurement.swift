@@ -6,6 +6,8 @@ import Histogram
 struct Measurement {
     let latencies: Histogram<UInt64>
     let calls: Int
+    /// Calls that got the failure policy instead of an answer (ring only), by reason.
+    let failures: [String: Int]
     let elapsedNanos: UInt64
 
     var callsPerSecond: Double { elapsedNanos == 0 ? 0 : Double(calls) * 1e9 / Double(elapsedNanos) }
@@ -23,6 +25,7 @@ struct Recorder {
     private var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000,
                                               numberOfSignificantValueDigits: .three)
     private(set) var calls = 0
+    private var failures: [String: Int] = [:]
     let startedAt: UInt64
     private let expectedInterval: UInt64
 
@@ -51,7 +54,12 @@ struct Recorder {
         return MonotonicClock.nanos()
     }
 
+    /// Counts one call that failed (not in `calls`, not timed).
+    mutating func fail(reason: String) {
+        failures[reason, default: 0] += 1
+    }
+
     func finish() -> Measurement {
-        Measurement(latencies: histogram, calls: calls, elapsedNanos: MonotonicClock.nanos() &- startedAt)
+        Measurement(latencies: histogram, calls: calls, failures: failures, elapsedNanos: MonotonicClock.nanos() &- startedAt)
     }
 }

@@ -5,7 +5,8 @@ import NIOCore
 /// Drives calls through the kernel's coprocessor dispatcher on its event loop, as the `coproc`
 /// filter does: keeps `window` calls outstanding (1 = closed loop; each answer's completion
 /// starts the next call, or schedules it at the pacer's next slot) until the duration has passed,
-/// then waits for the calls still out. Any call that does not come back as the echo fails the run.
+/// then waits for the calls still out. A call that fails by the coprocessor's failure policy (the
+/// session was lost) is counted and retried after 1 ms; an answer that is not the echo fails the run.
 ///
 /// Event-loop owned: created, run and completed on `eventLoop`.
 final class RingLoad {
@@ -51,13 +52,22 @@ final class RingLoad {
         _ = dispatcher.dispatch(coprocessor: BenchCall.coprocessorName, call: next) { [self] outcome in
             outstanding -= 1
             guard !finished else { return }
-            guard case .answered(let result) = outcome else {
-                return fail(BenchError("ring call failed: \(outcome)"))
+            let now: UInt64
+            let retryAfterFailure: Bool
+            switch outcome {
+            case .answered(let result):
+                do { try call.check(result) } catch { return fail(error) }
+                now = timed ? recorder.record(since: start) : recorder.count()
+                retryAfterFailure = false
+            case .failClosed(let reason), .failOpen(let reason):
+                // The session went away (the supervisor declared it hung, the coprocessor died):
+                // count it, and let the runtime reconnect before the next call.
+                recorder.fail(reason: reason)
+                now = MonotonicClock.nanos()
+                retryAfterFailure = true
             }
-            do { try call.check(result) } catch { return fail(error) }
-            let now = timed ? recorder.record(since: start) : recorder.count()
             if now < end {
-                startNext(stream: stream)
+                startNext(stream: stream, after: retryAfterFailure ? Self.retryDelay : 0)
             } else if outstanding == 0 {
                 finished = true
                 promise.succeed(recorder.finish())
@@ -65,9 +75,12 @@ final class RingLoad {
         }
     }
 
-    private func startNext(stream: UInt64) {
-        guard pacer != nil else { return issue(stream: stream) }
-        let at = pacer!.nextStart()
+    /// Pause after a failed call, so calls made while no session is up do not spin.
+    private static let retryDelay: UInt64 = 1_000_000
+
+    private func startNext(stream: UInt64, after delay: UInt64) {
+        guard pacer != nil || delay > 0 else { return issue(stream: stream) }
+        let at = max(pacer?.nextStart() ?? 0, MonotonicClock.nanos() &+ delay)
         eventLoop.scheduleTask(deadline: .uptimeNanoseconds(at)) { [self] in issue(stream: stream) }
     }
 

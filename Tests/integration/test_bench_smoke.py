@@ -20,7 +20,7 @@ def test_coproc_bench_reports_every_variant(tmp_path):
     rows = {}
     for line in result.stdout.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 7 and cells[0] == "64 B":
+        if len(cells) == 8 and cells[0] == "64 B":
             rows[cells[1]] = cells
     assert sorted(rows) == sorted(VARIANTS), result.stdout
     for variant, cells in rows.items():
