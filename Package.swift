@@ -113,6 +113,20 @@ if !coreOnly {
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             ]
         ),
+        // bench/coproc: coprocessor call round trip, in-process vs unix socket vs the kernel's rings.
+        .executableTarget(
+            name: "herz-coproc-bench",
+            dependencies: [
+                "HerzHTTP", "HerzCore", "HerzCoproc", "HerzCoprocFilter", "HerzCoprocSDK", "CHerzSys",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "HerzHTTPTests",
             dependencies: [
@@ -137,6 +151,7 @@ let package = Package(
         .executable(name: "herz-kernel", targets: ["herz-kernel"]),
         .executable(name: "herzctl", targets: ["herzctl"]),
         .executable(name: "herz-demo-upstream", targets: ["herz-demo-upstream"]),
+        .executable(name: "herz-coproc-bench", targets: ["herz-coproc-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -150,6 +165,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ]),
     targets: targets,
     swiftLanguageModes: [.v5],
