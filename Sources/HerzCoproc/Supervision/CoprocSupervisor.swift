@@ -24,6 +24,7 @@ public struct CoprocSupervisor: Sendable {
     private var backoff: UInt64
     private var nextAttemptAt: UInt64 = 0
     private var recycleRequested = false
+    private var lastTick: UInt64?
 
     /// `firstSessionId` lets several supervisors hand out ids that never collide (e.g. index << 32).
     public init(name: String, timing: SupervisorTiming = SupervisorTiming(), firstSessionId: UInt64 = 1) {
@@ -45,6 +46,7 @@ public struct CoprocSupervisor: Sendable {
 
     /// Time passed. `socketInode` is the inode now at the coprocessor's socket path (nil: no file).
     public mutating func tick(now: UInt64, socketInode: UInt64?) -> [SupervisorAction] {
+        forgiveOwnStall(now: now)
         var actions: [SupervisorAction] = []
         for state in sessions {
             switch state.phase {
@@ -203,6 +205,18 @@ public struct CoprocSupervisor: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// Ticks come every few milliseconds. When the kernel's own supervisor thread was not scheduled
+    /// for longer (an overloaded machine), it could neither send heartbeats nor read their answers:
+    /// that gap is not held against the coprocessor's heartbeat deadline.
+    private mutating func forgiveOwnStall(now: UInt64) {
+        defer { lastTick = now }
+        guard let last = lastTick, now &- last > 2 * timing.heartbeatInterval else { return }
+        let stall = now &- last &- timing.heartbeatInterval
+        for index in sessions.indices where sessions[index].phase == .ready || sessions[index].phase == .draining {
+            sessions[index].lastHeartbeatAck = min(now, sessions[index].lastHeartbeatAck &+ stall)
+        }
+    }
 
     static func mismatch(_ hello: Hello, expectedName: String) -> String? {
         if hello.protocolVersion != CoprocProtocol.controlVersion {

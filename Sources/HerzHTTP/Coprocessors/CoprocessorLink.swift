@@ -26,6 +26,9 @@ final class CoprocessorLink {
     var lastStatsRequest: UInt64 = 0
     /// The session being switched to on every worker; drains wait until the switch is done.
     var activating: UInt64?
+    /// Every worker has a session to send calls to (set once an activation reached them all,
+    /// cleared on deactivation): only then does the coprocessor count as `ready`.
+    var workersHaveSession = false
     var deferredDrains: [UInt64] = []
     /// Set when a reload replaced this link: it retires once the replacement takes every new call.
     var replacedBy: Int?
@@ -55,7 +58,7 @@ final class CoprocessorLink {
 
     func status() -> CoprocessorStatus {
         let state: String
-        if supervisor.activeSessionId != nil { state = "ready" } else if supervisor.sessions.isEmpty { state = "down" } else { state = "connecting" }
+        if supervisor.activeSessionId != nil && workersHaveSession { state = "ready" } else if supervisor.sessions.isEmpty { state = "down" } else { state = "connecting" }
         return CoprocessorStatus(
             name: config.name, endpoint: config.endpoint, state: state, activeSession: supervisor.activeSessionId,
             sessions: supervisor.sessions.map {

@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 
 extension CoprocessorRuntime {
-    /// The kernel's coprocessor runtime with one worker on `eventLoop` and no proxy around it: the
+    /// The kernel's coprocessor runtime with one worker on `eventLoop` and no proxy around it (ring sizes come from each config's `ringBytes`): the
     /// exact supervisor thread, ring client, doorbell handling and failure policies `herz-kernel`
     /// runs, for programs that exercise or measure that path from outside a kernel (`bench/coproc`).
     ///
@@ -12,15 +12,13 @@ extension CoprocessorRuntime {
     /// `eventLoop` through ``dispatcher(on:)``; `shutdown()` at the end. Metrics go to a private
     /// registry nobody scrapes.
     public static func singleWorker(coprocessors: [CoprocessorConfig], eventLoop: EventLoop,
-                                    ringBytes: UInt32 = CoprocessorRuntime.defaultRingBytes,
                                     logger: Logger) throws -> CoprocessorRuntime {
         let config = HerzConfig(listeners: [], clusters: [], coprocessors: coprocessors)
         let snapshot = try ConfigSnapshot(config: config, generation: 1, previous: nil)
         let metrics = MetricsRegistry()
         let worker = Worker(index: 0, eventLoop: eventLoop, snapshot: snapshot, logger: logger,
                             metrics: HerzMetrics(shared: metrics))
-        return CoprocessorRuntime(coprocessors: coprocessors, workers: [worker], metrics: metrics,
-                                  ringBytes: ringBytes, logger: logger)
+        return CoprocessorRuntime(coprocessors: coprocessors, workers: [worker], metrics: metrics, logger: logger)
     }
 
     /// The call dispatcher of the worker running on `eventLoop` — the one the `coproc` filter of that

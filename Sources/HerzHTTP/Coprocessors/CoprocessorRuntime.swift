@@ -221,6 +221,7 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
                 reconfigure(configs)
             case .activated(let serial, let id):
                 guard let link = (links + retiring).first(where: { $0.serial == serial }), link.activating == id else { continue }
+                link.workersHaveSession = link.supervisor.activeSessionId != nil
                 // No worker writes to the sessions being drained any more: now they may drain.
                 link.activating = nil
                 for drain in link.deferredDrains where link.sessions[drain] != nil {
@@ -373,6 +374,7 @@ public final class CoprocessorRuntime: CoprocSessionReporter, @unchecked Sendabl
                 link.activating = id
                 onEveryWorker(of: link, { $0.activate(session) }, then: .activated(serial: link.serial, sessionId: id))
             case .deactivate(let reason):
+                link.workersHaveSession = false
                 forEachClient(of: link) { $0.deactivate(reason: reason) }
             case .drain(let id):
                 // Told to drain while workers may still write to it, a session could answer

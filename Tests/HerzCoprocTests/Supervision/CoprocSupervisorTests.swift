@@ -183,4 +183,22 @@ final class CoprocSupervisorTests: XCTestCase {
         XCTAssertEqual(supervisor.tick(now: 2_000 * ms, socketInode: 7), [])
         XCTAssertEqual(supervisor.sessionsLost, 0)
     }
+
+    func testTheKernelsOwnStallIsNotHeldAgainstTheCoprocessor() {
+        var supervisor = CoprocSupervisor(name: "jwt")
+        let id = ready(&supervisor, now: 0)
+        XCTAssertEqual(supervisor.tick(now: 10 * ms, socketInode: 7), [.sendHeartbeat(sessionId: id, sequence: 1)])
+        // The supervisor thread was not scheduled for 200 ms: no heartbeat could go out or be read.
+        let afterStall = supervisor.tick(now: 210 * ms, socketInode: 7)
+        XCTAssertFalse(afterStall.contains(.close(sessionId: id, reason: .hung)), "\(afterStall)")
+        // The coprocessor still has to answer within the limit once the kernel runs again.
+        var now: UInt64 = 210 * ms
+        var closed = false
+        while !closed, now < 400 * ms {
+            now += 5 * ms
+            closed = supervisor.tick(now: now, socketInode: 7).contains(.close(sessionId: id, reason: .hung))
+        }
+        XCTAssertTrue(closed)
+        XCTAssertLessThanOrEqual(now, 270 * ms)
+    }
 }
