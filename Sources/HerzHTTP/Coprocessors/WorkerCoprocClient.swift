@@ -14,6 +14,12 @@ import NIOPosix
 /// call until the coprocessor frees space); memory is bounded by the worker's streams (one call per
 /// stream in flight). Event-loop owned: every method runs on `eventLoop`.
 final class WorkerCoprocClient {
+    /// How long the worker keeps polling the answers ring after its last call or answer before it
+    /// arms the doorbell and waits for epoll: while calls flow, answers are picked up without a
+    /// doorbell write on the coprocessor's side or a wake-up on ours (the ring protocol's "spin
+    /// briefly, then sleep", done as event-loop tasks so other I/O keeps being served).
+    static let answerSpin = TimeAmount.microseconds(30)
+
     let name: String
     let config: CoprocessorConfig
     let workerIndex: Int
@@ -119,10 +125,50 @@ final class WorkerCoprocClient {
     func doorbellRang(_ link: WorkerSessionLink) {
         guard !link.broken else { return }
         link.consumer.didWake()
-        repeat {
+        drainAnswers(link)
+        if link.broken { return }
+        // While polling, the poll arms the doorbell once it stops.
+        if !link.polling { sleep(link) }
+        flush()
+    }
+
+    /// Arms the doorbell; answers published meanwhile are read first.
+    private func sleep(_ link: WorkerSessionLink) {
+        while !link.consumer.prepareToSleep() {
             drainAnswers(link)
             if link.broken { return }
-        } while !link.consumer.prepareToSleep()
+        }
+    }
+
+    /// A call went out: look for its answer from the event loop for a while instead of sleeping.
+    private func startPolling(_ link: WorkerSessionLink) {
+        link.pollUntil = .now() + Self.answerSpin
+        guard !link.polling, !link.broken else { return }
+        link.polling = true
+        link.consumer.didWake()
+        eventLoop.execute { self.poll(link) }
+    }
+
+    private func poll(_ link: WorkerSessionLink) {
+        guard !link.broken else {
+            link.polling = false
+            return
+        }
+        if link.consumer.hasPublishedData() {
+            drainAnswers(link)
+            if link.broken {
+                link.polling = false
+                return
+            }
+            link.pollUntil = .now() + Self.answerSpin
+            flush()
+        }
+        if ledger.count > 0, NIODeadline.now() < link.pollUntil {
+            eventLoop.execute { self.poll(link) }
+            return
+        }
+        link.polling = false
+        sleep(link)
         flush()
     }
 
@@ -185,6 +231,7 @@ final class WorkerCoprocClient {
         case .written:
             pending.state = .inFlight(callId: callId, sessionId: link.sessionId)
             pending.deadlineToken = deadlines.add(after: config.timeout, owner: pending)
+            startPolling(link)
             return true
         case .full:
             ledger.withdraw(callId: callId)

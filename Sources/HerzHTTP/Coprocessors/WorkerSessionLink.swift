@@ -14,6 +14,9 @@ final class WorkerSessionLink {
     var channel: Channel?
     /// Set once the session broke (violation, EOF): nothing more is read or written.
     var broken = false
+    /// The worker polls the answers ring from its event loop (doorbell disarmed) until then.
+    var pollUntil = NIODeadline.uptimeNanoseconds(0)
+    var polling = false
 
     var sessionId: UInt64 { session.sessionId }
 
