@@ -64,7 +64,8 @@ var targets: [Target] = [
     .executableTarget(name: "herz-coproc-swift-example", dependencies: ["HerzCoprocSDK"]),
     .testTarget(name: "HerzCoprocSDKTests", dependencies: ["HerzCoprocSDK", .product(name: "NIOCore", package: "swift-nio")]),
     // herz-aesgcm (Coprocessors/aesgcm): streamed AES-GCM encryption of bodies, headers and cookies
-    // (docs/aes-gcm-format.md). HerzAESGCM holds everything testable.
+    // (docs/aes-gcm-format.md). HerzAESGCM holds everything testable; the executable parses
+    // arguments and runs the server or the seal/open command-line modes.
     .target(
         name: "HerzAESGCM",
         dependencies: [
@@ -74,6 +75,15 @@ var targets: [Target] = [
             .product(name: "NIOCore", package: "swift-nio"),
         ],
         path: "Coprocessors/aesgcm/HerzAESGCM"
+    ),
+    .executableTarget(
+        name: "herz-aesgcm",
+        dependencies: [
+            "HerzAESGCM", "HerzCoprocSDK",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        path: "Coprocessors/aesgcm/herz-aesgcm"
     ),
     .testTarget(name: "HerzAESGCMTests", dependencies: ["HerzAESGCM", .product(name: "Crypto", package: "swift-crypto"),
                                                         .product(name: "NIOCore", package: "swift-nio")]),
@@ -147,6 +157,7 @@ let package = Package(
         .library(name: "HerzCore", targets: ["HerzCore"]),
         .library(name: "HerzCoprocSDK", targets: ["HerzCoprocSDK"]),
         .executable(name: "herz-coproc-swift-example", targets: ["herz-coproc-swift-example"]),
+        .executable(name: "herz-aesgcm", targets: ["herz-aesgcm"]),
         .library(name: "HerzCoproc", targets: ["HerzCoproc"]),
         .executable(name: "herz-kernel", targets: ["herz-kernel"]),
         .executable(name: "herzctl", targets: ["herzctl"]),
