@@ -153,6 +153,13 @@ final class AESGCMRingFilterTests: XCTestCase {
         XCTAssertEqual(call(.requestHeaders, config: "{"), .failure(.badInput, message: "aes_gcm settings: not a JSON object"))
     }
 
+    func testTheHeadOfAMessageToDecryptWaitsForItsFirstPlaintext() {
+        XCTAssertEqual(call(.requestHeaders, headers: [WireHeader(":path", "/")], config: Self.decryptRequest),
+                       .headers(.stopIteration, HeaderMutation()), "released by the first data continue")
+        XCTAssertEqual(call(.responseHeaders, headers: [WireHeader(":status", "200")], config: Self.encryptResponse),
+                       .headers(.continue, HeaderMutation()), "sealing cannot fail: no reason to wait")
+    }
+
     func testDirectionsWithoutAnOperationPassThrough() {
         XCTAssertEqual(call(.requestBody, [1, 2], end: true, config: Self.encryptResponse), .data(.continue, body: nil))
         XCTAssertEqual(call(.responseHeaders, config: Self.encryptResponse), .headers(.continue, HeaderMutation()))

@@ -7,7 +7,10 @@ import NIOCore
 ///
 /// Guarantees, per call (docs/aes-gcm-format.md, "Filter"):
 /// - `*Headers`: listed headers and cookies are encrypted with the active key or decrypted with any
-///   listed key; the head always continues (`continue` + mutation);
+///   listed key; the head continues (`continue` + mutation), except that a message whose body is to
+///   be decrypted is held (`stopIteration`) until its first plaintext is released, so bad ciphertext
+///   at its start still gets a clean 400/502 and an upstream never sees the head of a request whose
+///   body does not open;
 /// - `*Body` with a body operation: the message is sealed or opened as a stream; a call answers
 ///   `continue` with the bytes that may leave now as the replaced body, or `stopIterationNoBuffer`
 ///   while nothing may (the bytes stay here, bounded by one chunk); the end of the message leaves
@@ -61,10 +64,11 @@ final class AESGCMRingFilter: CoprocessorFilter, @unchecked Sendable {
         case .success(let parsed): settings = parsed
         case .failure(let error): return .failure(.badInput, message: error.description)
         }
-        guard settings[direction].touchesHead else { return .headers(.continue, HeaderMutation()) }
+        let status: RemoteHeadersStatus = settings[direction].body == .decrypt ? .stopIteration : .continue
+        guard settings[direction].touchesHead else { return .headers(status, HeaderMutation()) }
         do {
             let crypto = HeadCrypto(settings: settings[direction], direction: direction, keys: keys.current)
-            return .headers(.continue, try crypto.mutation(for: call.headers))
+            return .headers(status, try crypto.mutation(for: call.headers))
         } catch {
             return reject(call, direction, "\(error)")
         }
