@@ -43,10 +43,10 @@ final class AESGCMRingFilter: CoprocessorFilter, @unchecked Sendable {
         self.logger = logger
     }
 
-    func onRequestHeaders(_ call: CoprocCall) -> AnswerResult { head(call) }
-    func onResponseHeaders(_ call: CoprocCall) -> AnswerResult { head(call) }
-    func onRequestBody(_ call: CoprocCall) -> AnswerResult { body(call) }
-    func onResponseBody(_ call: CoprocCall) -> AnswerResult { body(call) }
+    func onRequestHeaders(_ call: CoprocCall) -> AnswerResult { configured(call, head) }
+    func onResponseHeaders(_ call: CoprocCall) -> AnswerResult { configured(call, head) }
+    func onRequestBody(_ call: CoprocCall) -> AnswerResult { configured(call, body) }
+    func onResponseBody(_ call: CoprocCall) -> AnswerResult { configured(call, body) }
     func onRequestTrailers(_ call: CoprocCall) -> AnswerResult { trailers(call) }
     func onResponseTrailers(_ call: CoprocCall) -> AnswerResult { trailers(call) }
 
@@ -57,13 +57,17 @@ final class AESGCMRingFilter: CoprocessorFilter, @unchecked Sendable {
     /// Streams with body state on this ring.
     var activeBodies: Int { bodies.count }
 
-    private func head(_ call: CoprocCall) -> AnswerResult {
-        let direction = MessageDirection(call.phase)
-        let settings: AESGCMSettings
-        switch self.settings(call) {
-        case .success(let parsed): settings = parsed
+    /// Runs `handler` with the call's direction and route settings, or answers `failure(badInput)`
+    /// when the settings do not parse.
+    private func configured(_ call: CoprocCall,
+                            _ handler: (CoprocCall, MessageDirection, AESGCMSettings) -> AnswerResult) -> AnswerResult {
+        switch settings(call) {
+        case .success(let settings): return handler(call, MessageDirection(call.phase), settings)
         case .failure(let error): return .failure(.badInput, message: error.description)
         }
+    }
+
+    private func head(_ call: CoprocCall, _ direction: MessageDirection, _ settings: AESGCMSettings) -> AnswerResult {
         let status: RemoteHeadersStatus = settings[direction].body == .decrypt ? .stopIteration : .continue
         guard settings[direction].touchesHead else { return .headers(status, HeaderMutation()) }
         do {
@@ -74,13 +78,7 @@ final class AESGCMRingFilter: CoprocessorFilter, @unchecked Sendable {
         }
     }
 
-    private func body(_ call: CoprocCall) -> AnswerResult {
-        let direction = MessageDirection(call.phase)
-        let settings: AESGCMSettings
-        switch self.settings(call) {
-        case .success(let parsed): settings = parsed
-        case .failure(let error): return .failure(.badInput, message: error.description)
-        }
+    private func body(_ call: CoprocCall, _ direction: MessageDirection, _ settings: AESGCMSettings) -> AnswerResult {
         guard let operation = settings[direction].body else { return .data(.continue, body: nil) }
         let key = BodyKey(stream: call.streamId, direction: direction)
         if bodies[key] == nil { bodies[key] = BodyCrypto(operation, keys: keys.current, chunkSize: settings.chunkSize) }

@@ -40,9 +40,8 @@ enum CookieRewriter {
 extension StringProtocol {
     /// Without leading and trailing spaces and tabs (HTTP's optional white space).
     func trimmingOWS() -> SubSequence {
-        var slice = self[...]
-        while let first = slice.first, first == " " || first == "\t" { slice = slice.dropFirst() }
-        while let last = slice.last, last == " " || last == "\t" { slice = slice.dropLast() }
-        return slice
+        let isContent = { (character: Character) in character != " " && character != "\t" }
+        guard let first = firstIndex(where: isContent), let last = lastIndex(where: isContent) else { return self[endIndex...] }
+        return self[first...last]
     }
 }
