@@ -36,6 +36,12 @@ final class AESGCMRingFilterTests: XCTestCase {
                                       headers: headers, body: ByteBuffer(bytes: body), route: "r", filterConfig: config))
     }
 
+    /// The head call that starts a message's body (answered `continue`, or `stopIteration` when decrypting).
+    private func begin(_ direction: MessageDirection, stream: UInt64 = 1, config: String) {
+        let answer = call(direction == .request ? .requestHeaders : .responseHeaders, stream: stream, config: config)
+        guard case .headers = answer else { return XCTFail("head refused: \(answer)") }
+    }
+
     /// The bytes a data answer releases: nil for `stopIterationNoBuffer`, fails on anything else.
     private func released(_ answer: AnswerResult, file: StaticString = #filePath, line: UInt = #line) -> [UInt8]? {
         switch answer {
@@ -57,6 +63,7 @@ final class AESGCMRingFilterTests: XCTestCase {
     }
 
     func testAResponseBodyIsSealedAsItStreams() throws {
+        begin(.response, config: Self.encryptResponse)
         let header = MessageHeader.encodedSize(keyIDBytes: 2)
         var out: [UInt8] = []
         let first = try XCTUnwrap(released(call(.responseBody, Array("0123".utf8), config: Self.encryptResponse)))
@@ -73,6 +80,7 @@ final class AESGCMRingFilterTests: XCTestCase {
 
     func testARequestBodyIsOpenedChunkByChunk() throws {
         let message = sealed("attack at dawn, bring snacks")  // 28 bytes: chunks of 8, 8, 8 and a final 4
+        begin(.request, config: Self.decryptRequest)
         let header = MessageHeader.encodedSize(keyIDBytes: 2)
         XCTAssertNil(released(call(.requestBody, Array(message[..<(header + 23)]), config: Self.decryptRequest)))
         XCTAssertEqual(released(call(.requestBody, Array(message[(header + 23)..<(header + 72)]), config: Self.decryptRequest)),
@@ -84,6 +92,7 @@ final class AESGCMRingFilterTests: XCTestCase {
     func testTamperedRequestCiphertextIs400AndReleasesNothingOfTheCall() throws {
         var message = sealed("attack at dawn, bring snacks")
         message[message.count - 20] ^= 1  // in chunk 2... the final chunk's ciphertext
+        begin(.request, config: Self.decryptRequest)
         let reply = try XCTUnwrap(localReply(call(.requestBody, message, end: true, config: Self.decryptRequest)))
         XCTAssertEqual(reply.status, 400)
         XCTAssertEqual(String(buffer: reply.body), "invalid encrypted request\n")
@@ -94,6 +103,8 @@ final class AESGCMRingFilterTests: XCTestCase {
         let config = #"{"response": {"body": "decrypt"}}"#
         var tampered = sealed("the upstream's reply")
         tampered[60] ^= 1
+        begin(.response, stream: 1, config: config)
+        begin(.response, stream: 2, config: config)
         XCTAssertEqual(localReply(call(.responseBody, stream: 1, tampered, end: true, config: config))?.status, 502)
         let message = sealed("the upstream's reply")
         let truncated = Array(message[..<(MessageHeader.encodedSize(keyIDBytes: 2) + 48)])  // two whole chunks, no final one
@@ -140,11 +151,21 @@ final class AESGCMRingFilterTests: XCTestCase {
     }
 
     func testTrailersBeforeTheBodysEndAreRefusedAfterItTheyContinue() {
+        begin(.response, stream: 1, config: Self.encryptResponse)
+        begin(.response, stream: 2, config: Self.encryptResponse)
         _ = call(.responseBody, stream: 1, Array("partial".utf8), config: Self.encryptResponse)
         XCTAssertEqual(localReply(call(.responseTrailers, stream: 1, config: Self.encryptResponse))?.status, 502)
         _ = call(.responseBody, stream: 2, Array("whole".utf8), end: true, config: Self.encryptResponse)
         XCTAssertEqual(call(.responseTrailers, stream: 2, config: Self.encryptResponse), .trailers(.continue, HeaderMutation()))
         XCTAssertEqual(call(.requestTrailers, stream: 3, config: Self.encryptResponse), .trailers(.continue, HeaderMutation()))
+    }
+
+    func testABodyWithoutItsHeadIsAFailureNotASecondMessageInTheStream() {
+        XCTAssertEqual(call(.responseBody, stream: 5, [1, 2, 3], config: Self.encryptResponse),
+                       .failure(.internal, message: "aes-gcm: response body without its response_headers call"))
+        XCTAssertEqual(call(.requestHeaders, stream: 6, end: true, headers: [WireHeader(":path", "/")], config: Self.decryptRequest),
+                       .headers(.stopIteration, HeaderMutation()))
+        XCTAssertEqual(ring.activeBodies, 0, "a message without body keeps no state")
     }
 
     func testBadSettingsAreAFailureSoTheRoutesPolicyApplies() {
@@ -162,12 +183,14 @@ final class AESGCMRingFilterTests: XCTestCase {
 
     func testDirectionsWithoutAnOperationPassThrough() {
         XCTAssertEqual(call(.requestBody, [1, 2], end: true, config: Self.encryptResponse), .data(.continue, body: nil))
-        XCTAssertEqual(call(.responseHeaders, config: Self.encryptResponse), .headers(.continue, HeaderMutation()))
+        XCTAssertEqual(call(.requestHeaders, config: Self.encryptResponse), .headers(.continue, HeaderMutation()))
         XCTAssertEqual(ring.activeBodies, 0)
     }
 
     func testStreamsKeepSeparateStateUntilTheirStreamEnd() throws {
         let a = sealed("stream a"), b = sealed("stream b, longer")
+        begin(.request, stream: 1, config: Self.decryptRequest)
+        begin(.request, stream: 2, config: Self.decryptRequest)
         XCTAssertNil(released(call(.requestBody, stream: 1, Array(a.prefix(30)), config: Self.decryptRequest)))
         XCTAssertEqual(released(call(.requestBody, stream: 2, Array(b.prefix(70)), config: Self.decryptRequest)),
                        Array("stream b".utf8))
@@ -179,6 +202,7 @@ final class AESGCMRingFilterTests: XCTestCase {
         ring.onStreamEnd(streamId: 1, reset: false)
         ring.onStreamEnd(streamId: 2, reset: true)
         XCTAssertEqual(ring.activeBodies, 0)
+        begin(.request, stream: 1, config: Self.decryptRequest)
         XCTAssertEqual(released(call(.requestBody, stream: 1, a, end: true, config: Self.decryptRequest)), Array("stream a".utf8),
                        "a new stream under a reused id starts afresh")
     }

@@ -11,7 +11,9 @@ import NIOCore
 ///   be decrypted is held (`stopIteration`) until its first plaintext is released, so bad ciphertext
 ///   at its start still gets a clean 400/502 and an upstream never sees the head of a request whose
 ///   body does not open;
-/// - `*Body` with a body operation: the message is sealed or opened as a stream; a call answers
+/// - `*Body` with a body operation: the message is sealed or opened as a stream that its `*Headers`
+///   call started (a body without one — the headers phase not sent, or a stream begun before a restart
+///   — answers `failure(internal)` rather than emit a second message into the stream); a call answers
 ///   `continue` with the bytes that may leave now as the replaced body, or `stopIterationNoBuffer`
 ///   while nothing may (the bytes stay here, bounded by one chunk); the end of the message leaves
 ///   only with the answer to the call that carried `endStream`, after the final chunk authenticated;
@@ -68,6 +70,11 @@ final class AESGCMRingFilter: CoprocessorFilter, @unchecked Sendable {
     }
 
     private func head(_ call: CoprocCall, _ direction: MessageDirection, _ settings: AESGCMSettings) -> AnswerResult {
+        if let operation = settings[direction].body, !call.endStream {
+            // The message's body starts here, with the keys in force now.
+            bodies[BodyKey(stream: call.streamId, direction: direction)] = BodyCrypto(operation, keys: keys.current,
+                                                                                   chunkSize: settings.chunkSize)
+        }
         let status: RemoteHeadersStatus = settings[direction].body == .decrypt ? .stopIteration : .continue
         guard settings[direction].touchesHead else { return .headers(status, HeaderMutation()) }
         do {
@@ -79,9 +86,15 @@ final class AESGCMRingFilter: CoprocessorFilter, @unchecked Sendable {
     }
 
     private func body(_ call: CoprocCall, _ direction: MessageDirection, _ settings: AESGCMSettings) -> AnswerResult {
-        guard let operation = settings[direction].body else { return .data(.continue, body: nil) }
+        guard settings[direction].body != nil else { return .data(.continue, body: nil) }
         let key = BodyKey(stream: call.streamId, direction: direction)
-        if bodies[key] == nil { bodies[key] = BodyCrypto(operation, keys: keys.current, chunkSize: settings.chunkSize) }
+        guard bodies[key] != nil else {
+            // No head call started this body: the route does not send the headers phase, or this
+            // process took the stream over mid-message (a restart) and would emit a second message
+            // into it. Either way the route's on_failure policy decides.
+            logger.error("aes-gcm: \(direction.rawValue) body of stream \(call.streamId) on route \(routeName(call)) without its head")
+            return .failure(.internal, message: "aes-gcm: \(direction.rawValue) body without its \(direction.rawValue)_headers call")
+        }
         do {
             let out = try bodies[key]!.push(Array(call.body.readableBytesView), end: call.endStream)
             if out.isEmpty && !call.endStream { return .data(.stopIterationNoBuffer, body: nil) }

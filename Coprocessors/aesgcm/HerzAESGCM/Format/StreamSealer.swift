@@ -23,7 +23,6 @@ public struct StreamSealer {
         self.cipher = MessageCipher(key: key, header: header, headerBytes: headerBytes, context: Array(context.utf8))
         self.chunkSize = chunkSize
         self.header = headerBytes
-        self.pending.reserveCapacity(chunkSize)
     }
 
     /// Plaintext held back until its chunk fills or the message ends.
