@@ -2,7 +2,7 @@ import Crypto
 import XCTest
 @testable import HerzAESGCM
 
-/// Nonces never repeat under a key (docs/aes-gcm-format.md, "Nonce uniqueness"): every message draws
+/// Nonces never repeat under a key (docs/aes-gcm-format.md section 2): every message draws
 /// a fresh 32-byte salt, from which it derives its own AES key and nonce prefix, and numbers its
 /// chunks; the key it is sealed under never sees a nonce twice.
 final class NonceUniquenessTests: XCTestCase {

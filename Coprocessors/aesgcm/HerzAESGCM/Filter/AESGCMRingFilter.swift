@@ -5,7 +5,7 @@ import NIOCore
 /// herz-aesgcm on one ring pair (one kernel worker of one session): answers the ring's calls from
 /// the route's settings (the call's `filterConfig`) and keeps each stream's body state.
 ///
-/// Guarantees, per call (docs/aes-gcm-format.md, "Filter"):
+/// Guarantees, per call (docs/aes-gcm-format.md section 5):
 /// - `*Headers`: listed headers and cookies are encrypted with the active key or decrypted with any
 ///   listed key; the head continues (`continue` + mutation), except that a message whose body is to
 ///   be decrypted is held (`stopIteration`) until its first plaintext is released, so bad ciphertext

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Encrypt or decrypt.
+/// What a setting asks for a body, header or cookie: seal it with the active key, or open it with
+/// whichever listed key its header names.
 public enum CryptoOperation: String, Sendable, Equatable {
     case encrypt, decrypt
 }
@@ -24,7 +25,7 @@ public struct DirectionSettings: Equatable, Sendable {
 }
 
 /// A route's `aes_gcm` settings as the kernel sends them in each call's `filterConfig`
-/// (docs/aes-gcm-format.md, "Settings"):
+/// (docs/aes-gcm-format.md section 4):
 ///
 ///     {"request":  {"body": "decrypt", "headers": {"x-card": "decrypt"}, "cookies": {"session": "decrypt"}},
 ///      "response": {"body": "encrypt", "headers": {"x-card": "encrypt"}, "cookies": {"session": "encrypt"}},

@@ -6,6 +6,7 @@
 /// field (UTF-8, no control characters; for cookies also no whitespace, `;`, `,`, `"` or `\`), so a decrypted
 /// value can never inject a header line or another cookie. Stateless.
 public enum FieldCrypto {
+    /// The field a value belongs to; it decides the sealing context.
     public enum Field: Equatable, Sendable {
         case header(String)
         case cookie(String)
