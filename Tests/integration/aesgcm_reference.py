@@ -2,6 +2,8 @@
 from the document with Python `cryptography` only, so tests can check herz-aesgcm against something
 that shares none of its code.
 """
+import base64
+import json
 import os
 import struct
 
@@ -16,6 +18,11 @@ TAG_BYTES = 16
 PREFIX_BYTES = 8
 KDF_INFO = b"herz-aesgcm v1 message key"
 DEFAULT_CHUNK = 16 * 1024
+
+
+def key_file(active, keys):
+    """The text of a herz-aesgcm key file: `keys` is {key id: key bytes}."""
+    return json.dumps({"active": active, "keys": {k: base64.b64encode(v).decode() for k, v in keys.items()}})
 
 
 class Refused(Exception):

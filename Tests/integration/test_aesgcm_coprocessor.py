@@ -39,25 +39,16 @@ ROUTES = "".join([
 
 
 def config(policy="fail_closed"):
-    return h.proxy_config("""
-    - name: backend
-      endpoints: [{{ address: "{upstreams[0]}" }}]
-""", routes=ROUTES, top=f"""
-coprocessors:
-  - name: aesgcm
-    endpoint: "{{endpoint}}"
-    timeout: 2s
-    on_failure: {policy}
-""", filters="""
+    return h.coprocessor_config("aesgcm", """
 - type: coproc
   config:
     coprocessor: aesgcm
-""")
+""", ROUTES, policy=policy, timeout="2s")
 
 
 def write_keys(path, active, keys=KEYS):
     with open(path, "w") as f:
-        json.dump({"active": active, "keys": {k: base64.b64encode(v).decode() for k, v in keys.items()}}, f)
+        f.write(ref.key_file(active, keys))
 
 
 @pytest.fixture
@@ -71,19 +62,12 @@ def setup(procs, tmp_path):
         started.append(cp)
         up = procs.upstream()
         k = procs.kernel(config(policy), [up], endpoint=cp.endpoint)
-        wait_attached(k)
+        h.wait_coprocessor_ready(k)
         return cp, k, keys, started
 
     yield start
     for p in started:
         p.stop(signal.SIGKILL)
-
-
-def wait_attached(k, timeout=15):
-    def ready():
-        code, body, _ = k.admin_get("/coprocessors")
-        return code == 200 and json.loads(body)["coprocessors"][0]["state"] == "ready"
-    h.wait_for(ready, timeout=timeout, what="aesgcm session ready")
 
 
 def post(k, path, chunks, headers=None, timeout=15):
@@ -229,7 +213,7 @@ def test_kill_9_under_load_gets_the_failure_policy_and_recovers(setup):
     time.sleep(0.5)
     again = cp.restart()
     started.append(again)
-    wait_attached(k)
+    h.wait_coprocessor_ready(k)
     time.sleep(1.0)
     stop.set()
     for t in workers:

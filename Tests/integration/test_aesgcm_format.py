@@ -2,8 +2,6 @@
 Python `cryptography`): what the real binary seals, Python opens; what Python seals, the binary
 opens; what is damaged, the binary refuses without releasing the damaged chunk's plaintext.
 """
-import base64
-import json
 import os
 import select
 import struct
@@ -21,7 +19,7 @@ KEYS = {"k-128": bytes(range(16)), "k-256": bytes(range(100, 132))}
 def keyfile(tmp_path):
     def write(active="k-256", keys=KEYS):
         path = tmp_path / "keys.json"
-        path.write_text(json.dumps({"active": active, "keys": {k: base64.b64encode(v).decode() for k, v in keys.items()}}))
+        path.write_text(ref.key_file(active, keys))
         path.chmod(0o600)
         return str(path)
     return write
