@@ -4,6 +4,7 @@ streams, headers and cookies, tampered ciphertext refused with 400/502, keys rot
 control plane, kill -9 under load answered by the route's policy and recovered from."""
 import base64
 import json
+import os
 import signal
 import threading
 import time
@@ -47,7 +48,7 @@ def config(policy="fail_closed"):
 
 
 def write_keys(path, active, keys=KEYS):
-    with open(path, "w") as f:
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
         f.write(ref.key_file(active, keys))
 
 
