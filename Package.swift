@@ -63,6 +63,30 @@ var targets: [Target] = [
     ),
     .executableTarget(name: "herz-coproc-swift-example", dependencies: ["HerzCoprocSDK"]),
     .testTarget(name: "HerzCoprocSDKTests", dependencies: ["HerzCoprocSDK", .product(name: "NIOCore", package: "swift-nio")]),
+    // herz-aesgcm (Coprocessors/aesgcm): streamed AES-GCM encryption of bodies, headers and cookies
+    // (docs/aes-gcm-format.md). HerzAESGCM holds everything testable; the executable parses
+    // arguments and runs the server or the seal/open command-line modes.
+    .target(
+        name: "HerzAESGCM",
+        dependencies: [
+            "HerzCoprocSDK",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ],
+        path: "Coprocessors/aesgcm/HerzAESGCM"
+    ),
+    .executableTarget(
+        name: "herz-aesgcm",
+        dependencies: [
+            "HerzAESGCM", "HerzCoprocSDK",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        path: "Coprocessors/aesgcm/herz-aesgcm"
+    ),
+    .testTarget(name: "HerzAESGCMTests", dependencies: ["HerzAESGCM", .product(name: "Crypto", package: "swift-crypto"),
+                                                        .product(name: "NIOCore", package: "swift-nio")]),
 ]
 
 if !coreOnly {
@@ -147,6 +171,7 @@ let package = Package(
         .library(name: "HerzCore", targets: ["HerzCore"]),
         .library(name: "HerzCoprocSDK", targets: ["HerzCoprocSDK"]),
         .executable(name: "herz-coproc-swift-example", targets: ["herz-coproc-swift-example"]),
+        .executable(name: "herz-aesgcm", targets: ["herz-aesgcm"]),
         .library(name: "HerzCoproc", targets: ["HerzCoproc"]),
         .executable(name: "herz-kernel", targets: ["herz-kernel"]),
         .executable(name: "herzctl", targets: ["herzctl"]),
@@ -159,6 +184,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ] + (coreOnly ? [] : [
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),

@@ -7,6 +7,9 @@
 /// Threads: methods are called concurrently from the server's ring threads (one per kernel worker
 /// and session), so an implementation must be `Sendable` and keep shared state thread-safe; calls of
 /// one stream always arrive on one ring thread, in order. `reload` runs on the server's main thread.
+///
+/// Per-stream state: implement `makeRingFilter()` to serve each ring from its own filter value (as the
+/// Rust SDK keeps one stream table per worker); it then needs no lock and ends with its session.
 public protocol CoprocessorFilter: Sendable {
     func onRequestHeaders(_ call: CoprocCall) -> AnswerResult
     func onRequestBody(_ call: CoprocCall) -> AnswerResult
@@ -21,6 +24,12 @@ public protocol CoprocessorFilter: Sendable {
     func reload(payload: String) throws -> String
     /// Capabilities announced in the handshake. Default: every phase and "reload".
     var capabilities: [String] { get }
+    /// The filter that serves one ring pair (one kernel worker of one session): made on the server's
+    /// main thread when the session attaches, then called for that ring's calls and `onStreamEnd`s on
+    /// that ring's thread only, and dropped when the session closes. The place for per-stream state:
+    /// stream ids are unique only within one kernel process, so state keyed by them must not outlive
+    /// the session. `reload` and `capabilities` are always asked of the server's filter. Default: `self`.
+    func makeRingFilter() -> any CoprocessorFilter
 }
 
 extension CoprocessorFilter {
@@ -33,6 +42,7 @@ extension CoprocessorFilter {
     public func onStreamEnd(streamId: UInt64, reset: Bool) {}
     public func reload(payload: String) throws -> String { "nothing to reload" }
     public var capabilities: [String] { CallPhase.allCases.map { "phase:\($0.configName)" } + ["reload"] }
+    public func makeRingFilter() -> any CoprocessorFilter { self }
 
     /// Dispatches a call to the method of its phase.
     public func answer(_ call: CoprocCall) -> AnswerResult {

@@ -27,7 +27,7 @@ final class RingWorker: @unchecked Sendable {
         self.index = index
         self.doorbell = doorbell
         self.stop = stop
-        self.filter = filter
+        self.filter = filter.makeRingFilter()
         self.counters = counters
         self.spinNanos = UInt64(max(0, spinMicros)) * 1000
         self.wake = wake

@@ -25,6 +25,26 @@ private struct TestFilter: CoprocessorFilter {
         guard payload != "bad" else { throw TransportError.invalidFrame("bad payload") }
         return "reloaded \(payload)"
     }
+
+    func makeRingFilter() -> any CoprocessorFilter { TestRingFilter(shared: self) }
+}
+
+/// TestFilter on one ring, plus per-stream state: request trailers answer how many trailers calls
+/// their stream made on this ring (`x-calls`).
+private final class TestRingFilter: CoprocessorFilter, @unchecked Sendable {
+    let shared: TestFilter
+    var trailerCalls: [UInt64: Int] = [:]
+
+    init(shared: TestFilter) { self.shared = shared }
+
+    func onRequestHeaders(_ call: CoprocCall) -> AnswerResult { shared.onRequestHeaders(call) }
+    func onRequestBody(_ call: CoprocCall) -> AnswerResult { shared.onRequestBody(call) }
+    func onResponseTrailers(_ call: CoprocCall) -> AnswerResult { shared.onResponseTrailers(call) }
+    func onRequestTrailers(_ call: CoprocCall) -> AnswerResult {
+        trailerCalls[call.streamId, default: 0] += 1
+        return .trailers(.continue, HeaderMutation(set: [WireHeader("x-calls", "\(trailerCalls[call.streamId]!)")]))
+    }
+    func onStreamEnd(streamId: UInt64, reset: Bool) { trailerCalls[streamId] = nil }
 }
 
 final class CoprocessorServerTests: XCTestCase {
@@ -106,6 +126,24 @@ final class CoprocessorServerTests: XCTestCase {
         first.sendRaw([1, 2, 3, 4, 5, 6, 7, 8], worker: 1)  // not a Cap'n Proto frame
         XCTAssertTrue(first.attachClosed())
         XCTAssertEqual(try second.call(.requestBody, body: [0x63]).result, .data(.continue, body: ByteBuffer(string: "C")))
+    }
+
+    func testRingFiltersKeepPerStreamStatePerRingAndSession() throws {
+        let first = try KernelHarness(path: path, sessionId: 1)
+        let second = try KernelHarness(path: path, sessionId: 2)
+        _ = try first.hello(name: "test")
+        _ = try second.hello(name: "test")
+        func calls(_ kernel: KernelHarness, worker: Int = 0) throws -> AnswerResult {
+            try kernel.call(.requestTrailers, worker: worker, streamId: 9).result
+        }
+        func count(_ n: Int) -> AnswerResult { .trailers(.continue, HeaderMutation(set: [WireHeader("x-calls", "\(n)")])) }
+        XCTAssertEqual(try calls(first), count(1))
+        XCTAssertEqual(try calls(first), count(2))
+        XCTAssertEqual(try calls(second), count(1), "another session's stream 9 is another stream")
+        XCTAssertEqual(try calls(first, worker: 1), count(1), "another worker's ring has its own table")
+        first.send(.streamEnd(streamId: 9, reset: false))
+        XCTAssertEqual(try calls(first), count(1), "StreamEnd dropped the state")
+        XCTAssertEqual(try calls(second), count(2))
     }
 
     func testKernelGoingAwayClosesTheSession() throws {

@@ -3,6 +3,7 @@
 Every process gets free loopback ports, is stopped at the end of the test, and its output is kept
 so a failing test can show what the kernel logged.
 """
+import json
 import os
 import signal
 import socket
@@ -198,6 +199,23 @@ def proxy_config(clusters, routes=None, cluster="backend", filters="", listener=
     return "\n".join(p for p in parts if p.strip()) + "\n"
 
 
+def coprocessor_config(name, filters, routes, policy="fail_closed", timeout="200ms", max_wait="3s"):
+    """A config template with one coprocessor `name` (its endpoint is the `{endpoint}` placeholder,
+    filled in by `Kernel(..., endpoint=...)`), the given `filters` and `routes` (as in
+    `proxy_config`) and one cluster `backend` at `{upstreams[0]}`."""
+    return proxy_config("""
+    - name: backend
+      endpoints: [{{ address: "{upstreams[0]}" }}]
+""", routes=routes, filters=filters, top=f"""
+coprocessors:
+  - name: {name}
+    endpoint: "{{endpoint}}"
+    timeout: {timeout}
+    on_failure: {policy}
+    max_wait: {max_wait}
+""")
+
+
 BASIC_CONFIG = proxy_config("""
     - name: backend
       endpoints:
@@ -289,3 +307,11 @@ class Coprocessor(Process):
     def restart(self):
         """Starts the same program again on the same socket (the previous one must be gone)."""
         return Coprocessor(self.program, *self.args, name=os.path.basename(self.socket)[:-5], socket_dir=self.dir)
+
+
+def wait_coprocessor_ready(kernel, timeout=15, index=0):
+    """Waits until the kernel's admin API shows its `index`-th coprocessor's session as ready."""
+    def ready():
+        code, body, _ = kernel.admin_get("/coprocessors")
+        return code == 200 and json.loads(body)["coprocessors"][index]["state"] == "ready"
+    wait_for(ready, timeout=timeout, what="coprocessor session ready")

@@ -1,0 +1,1 @@
+AESGCMCommand.main()
