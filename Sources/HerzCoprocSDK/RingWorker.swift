@@ -20,6 +20,11 @@ final class RingWorker: @unchecked Sendable {
     private let logger: Logger
     private let parked = ManagedAtomic<Bool>(false)
     private let broken = ManagedAtomic<Bool>(false)
+    /// Streams that made calls on this ring and whose `StreamEnd` has not come yet: the kernel keeps
+    /// sending a stream's calls to the session that served its first, so a draining session is done
+    /// only once these end too. Ring thread only; `openStreamCount` mirrors the count for the server.
+    private var openStreams = Set<UInt64>()
+    private let openStreamCount = ManagedAtomic<Int>(0)
 
     init(region: SharedRegion, index: Int, doorbell: Doorbell, stop: StopSignal, filter: any CoprocessorFilter,
          counters: ServerCounters, spinMicros: Int, wake: WakePipe, logger: Logger) {
@@ -36,6 +41,8 @@ final class RingWorker: @unchecked Sendable {
 
     /// An answer waits for space on the answers ring.
     var hasParkedAnswer: Bool { parked.load(ordering: .acquiring) }
+    /// Streams begun on this ring and not ended yet.
+    var streamsInProgress: Int { openStreamCount.load(ordering: .acquiring) }
     /// The session broke (protocol violation or the kernel's doorbell closed): the server closes it.
     var isBroken: Bool { broken.load(ordering: .acquiring) }
 
@@ -114,9 +121,11 @@ final class RingWorker: @unchecked Sendable {
         }
         switch try WireCodec.decodeKernelToCoprocessor(UnsafeRawBufferPointer(rebasing: record[..<length])) {
         case .streamEnd(let streamId, let reset):
+            if openStreams.remove(streamId) != nil { openStreamCount.store(openStreams.count, ordering: .releasing) }
             filter.onStreamEnd(streamId: streamId, reset: reset)
             return nil
         case .call(let call):
+            if openStreams.insert(call.streamId).inserted { openStreamCount.store(openStreams.count, ordering: .releasing) }
             let answer = CoprocAnswer(callId: call.callId, result: answerChecked(call))
             return write(answer, producer: &producer)
         }

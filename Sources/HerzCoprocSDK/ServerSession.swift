@@ -29,10 +29,12 @@ final class ServerSession {
 
     var isBroken: Bool { workers.contains(where: \.isBroken) }
 
-    /// Calls published on the calls rings that are not answered yet (0 when drained).
+    /// Rings with calls not answered yet or streams not ended yet (0 when drained).
     var unansweredWork: Int {
         (0..<workers.count).reduce(0) { count, index in
-            count + (region.unconsumedBytes(worker: index, direction: .calls) > 0 || workers[index].hasParkedAnswer ? 1 : 0)
+            let busy = region.unconsumedBytes(worker: index, direction: .calls) > 0 || workers[index].hasParkedAnswer
+                || workers[index].streamsInProgress > 0
+            return count + (busy ? 1 : 0)
         }
     }
 

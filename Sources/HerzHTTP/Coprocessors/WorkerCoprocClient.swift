@@ -35,7 +35,10 @@ final class WorkerCoprocClient {
     private var ledger = CoprocCallLedger<PendingCoprocCall>()
     private var blocked = CircularBuffer<PendingCoprocCall>()
     private var waiting = CircularBuffer<PendingCoprocCall>()
-    private var blockedStreamEnds = CircularBuffer<(streamId: UInt64, reset: Bool)>()
+    private var blockedStreamEnds = CircularBuffer<(streamId: UInt64, reset: Bool, sessionId: UInt64)>()
+    /// The session each stream's calls went to: a stream stays with it (its per-stream state lives
+    /// there) while it is alive, even once a newer session takes new streams (upgrade, drain).
+    private var streamSessions: [UInt64: UInt64] = [:]
 
     init(name: String, config: CoprocessorConfig, workerIndex: Int, eventLoop: EventLoop, deadlines: DeadlineQueue,
          metrics: CoprocMetrics) {
@@ -49,6 +52,15 @@ final class WorkerCoprocClient {
 
     private var activeLink: WorkerSessionLink? { activeSessionId.flatMap { links[$0] } }
 
+    /// Where `streamId`'s next call goes: its session while that is alive, else the active one.
+    private func link(for streamId: UInt64) -> WorkerSessionLink? {
+        if let pinned = streamSessions[streamId] {
+            if let link = links[pinned], !link.broken { return link }
+            streamSessions[streamId] = nil
+        }
+        return activeLink
+    }
+
     /// Calls waiting for a session or for ring space, and calls in flight (for /coprocessors).
     var inFlight: Int { ledger.count }
     var queued: Int { blocked.count + waiting.count }
@@ -59,7 +71,7 @@ final class WorkerCoprocClient {
 
     func dispatch(_ call: CoprocCall, completion: @escaping (CoprocCallOutcome) -> Void) -> PendingCoprocCall {
         let pending = PendingCoprocCall(call: call, client: self, completion: completion)
-        if let link = activeLink {
+        if let link = link(for: call.streamId) {
             if blocked.isEmpty, send(pending, on: link) { return pending }
             if !pending.isDone { park(pending) }
         } else {
@@ -74,9 +86,10 @@ final class WorkerCoprocClient {
     }
 
     func streamEnded(streamId: UInt64, reset: Bool) {
-        guard let link = activeLink else { return }
+        guard let link = link(for: streamId) else { return }
+        streamSessions[streamId] = nil
         if !blockedStreamEnds.isEmpty || !write(.streamEnd(streamId: streamId, reset: reset), on: link) {
-            blockedStreamEnds.append((streamId, reset))
+            blockedStreamEnds.append((streamId, reset, link.sessionId))
         }
     }
 
@@ -87,7 +100,7 @@ final class WorkerCoprocClient {
         activeSessionId = link.sessionId
         while let next = waiting.popFirst() {
             guard !next.isDone else { continue }
-            if !blocked.isEmpty || !send(next, on: link) {
+            if !blocked.isEmpty || !send(next, on: self.link(for: next.call.streamId) ?? link) {
                 if !next.isDone { park(next) }
             }
         }
@@ -95,12 +108,13 @@ final class WorkerCoprocClient {
     }
 
     func deactivate(reason: CoprocFailureReason) {
+        let gone = activeSessionId
         activeSessionId = nil
         unavailableReason = reason
         while let next = blocked.popFirst() {
             if !next.isDone { unavailable(next, reason: reason) }
         }
-        blockedStreamEnds.removeAll()
+        blockedStreamEnds.removeAll { $0.sessionId == gone }
     }
 
     func close(sessionId: UInt64, reason: CoprocFailureReason) {
@@ -230,6 +244,7 @@ final class WorkerCoprocClient {
         switch publish(.call(pending.call), on: link) {
         case .written:
             pending.state = .inFlight(callId: callId, sessionId: link.sessionId)
+            streamSessions[pending.call.streamId] = link.sessionId
             pending.deadlineToken = deadlines.add(after: config.timeout, owner: pending)
             startPolling(link)
             return true
@@ -289,14 +304,14 @@ final class WorkerCoprocClient {
         pending.state = .blocked
         if pending.deadlineToken == 0 { pending.deadlineToken = deadlines.add(after: config.timeout, owner: pending) }
         blocked.append(pending)
-        _ = activeLink.map { $0.producer.prepareToWait(size: Self.estimatedSize(.call(pending.call))) }
+        _ = link(for: pending.call.streamId).map { $0.producer.prepareToWait(size: Self.estimatedSize(.call(pending.call))) }
     }
 
     /// Sends parked calls and stream ends in order while the ring has space.
     private func flush() {
-        guard let link = activeLink, !link.broken else { return }
         while let next = blocked.first {
             if next.isDone { blocked.removeFirst(); continue }
+            guard let link = link(for: next.call.streamId) else { return }
             if send(next, on: link) || next.isDone {
                 blocked.removeFirst()
             } else {
@@ -304,6 +319,10 @@ final class WorkerCoprocClient {
             }
         }
         while let end = blockedStreamEnds.first {
+            guard let link = links[end.sessionId], !link.broken else {
+                blockedStreamEnds.removeFirst()  // that session is gone, and with it the stream's state
+                continue
+            }
             guard write(.streamEnd(streamId: end.streamId, reset: end.reset), on: link) else {
                 _ = link.producer.prepareToWait(size: 64)
                 return

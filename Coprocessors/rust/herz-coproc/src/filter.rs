@@ -373,6 +373,10 @@ impl<F: Filter> RingService for FilterService<F> {
         HashMap::new()
     }
 
+    fn idle(&self, streams: &Self::Worker) -> bool {
+        streams.is_empty()
+    }
+
     fn on_frame(&self, streams: &mut Self::Worker, frame: &Frame<'_>, out: &mut Outbox<'_>) -> Result<()> {
         let root = frame.root::<ring::kernel_to_coprocessor::Reader<'_>>()?;
         match root.which()? {

@@ -83,6 +83,13 @@ pub trait RingService: Send + Sync + 'static {
 
     /// Handles `reload`.
     fn reload(&self, payload: &str) -> std::result::Result<(), String>;
+
+    /// True when the worker holds no stream still in progress. The kernel keeps sending a
+    /// stream's calls to the session that served its first, so a draining session's worker is
+    /// quiet only once its streams ended too.
+    fn idle(&self, _worker: &Self::Worker) -> bool {
+        true
+    }
 }
 
 /// Counters reported in `stats`.
@@ -554,7 +561,7 @@ fn serve_ring<S: RingService>(
             result?;
             continue;
         }
-        if !quiet && session.draining.load(Ordering::Acquire) {
+        if !quiet && session.draining.load(Ordering::Acquire) && shared.service.idle(&state) {
             quiet = true;
             session.workers_quiet.fetch_add(1, Ordering::AcqRel);
         }
