@@ -45,21 +45,15 @@ struct RESPParser: Sendable {
             guard let text = try line(&buffer) else { return nil }
             return .integer(try Self.integer(text))
         case UInt8(ascii: "$"):
-            guard let text = try line(&buffer) else { return nil }
-            let length = try Self.integer(text)
-            if length == -1 { return .bulkString(nil) }
-            guard length >= 0 else { throw .badLength }
-            guard length <= limits.maxBulkBytes else { throw .tooLarge }
-            guard buffer.readableBytes >= Int(length) + 2 else { return nil }
-            let bytes = buffer.readSlice(length: Int(length))
+            guard let length = try header(&buffer, limit: limits.maxBulkBytes) else { return nil }
+            guard length >= 0 else { return .bulkString(nil) }
+            guard buffer.readableBytes >= length + 2 else { return nil }
+            let bytes = buffer.readSlice(length: length)
             guard buffer.readInteger(as: UInt16.self) == 0x0D0A else { throw .missingCRLF }
             return .bulkString(bytes)
         case UInt8(ascii: "*"):
-            guard let text = try line(&buffer) else { return nil }
-            let count = try Self.integer(text)
-            if count == -1 { return .array(nil) }
-            guard count >= 0 else { throw .badLength }
-            guard count <= limits.maxElements else { throw .tooLarge }
+            guard let count = try header(&buffer, limit: limits.maxElements) else { return nil }
+            guard count >= 0 else { return .array(nil) }
             var elements: [RESPValue] = []
             elements.reserveCapacity(Int(count))
             for _ in 0..<count {
@@ -70,6 +64,16 @@ struct RESPParser: Sendable {
         default:
             throw .unknownType(type)
         }
+    }
+
+    /// The length line of a bulk string or an array: nil when incomplete, -1 for RESP2's null,
+    /// else 0…`limit`.
+    private func header(_ buffer: inout ByteBuffer, limit: Int) throws(RESPParseError) -> Int? {
+        guard let text = try line(&buffer) else { return nil }
+        let length = try Self.integer(text)
+        guard length >= -1 else { throw .badLength }
+        guard length <= Int64(limit) else { throw .tooLarge }
+        return Int(length)
     }
 
     /// The bytes up to the next CRLF (consumed with it); nil when no CRLF has arrived yet.
