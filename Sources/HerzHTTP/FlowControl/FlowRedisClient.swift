@@ -170,23 +170,22 @@ final class FlowRedisClient: FlowRedisReplyReceiver {
             if case .success(let channel) = result { channel.close(promise: nil) }   // closed meanwhile
             return
         }
-        switch result {
-        case .failure:
+        guard case .success(let channel) = result, channel.isActive else {   // refused, timed out, or gone already
             let failed = drain(&unsent)
             enterBackoff()
             failed.forEach { $0(.failure(.unavailable)) }
-        case .success(let channel):
-            state = .connected(channel)
-            backoff = configuration.reconnectBackoffInitial
-            let setupDeadline = NIODeadline.now() + callTimeout
-            if let password = configuration.password {
-                write(Command(parts: ["AUTH"] + (configuration.username.map { [$0] } ?? []) + [password], purpose: .auth,
-                              deadline: setupDeadline), on: channel)
-            }
-            write(Command(parts: ["SCRIPT", "LOAD", script], purpose: .scriptLoad, deadline: setupDeadline), on: channel)
-            while let command = unsent.popFirst() {
-                if command.completion != nil { write(command, on: channel) }
-            }
+            return
+        }
+        state = .connected(channel)
+        backoff = configuration.reconnectBackoffInitial
+        let setupDeadline = NIODeadline.now() + callTimeout
+        if let password = configuration.password {
+            write(Command(parts: ["AUTH"] + (configuration.username.map { [$0] } ?? []) + [password], purpose: .auth,
+                          deadline: setupDeadline), on: channel)
+        }
+        write(Command(parts: ["SCRIPT", "LOAD", script], purpose: .scriptLoad, deadline: setupDeadline), on: channel)
+        while let command = unsent.popFirst() {
+            if command.completion != nil { write(command, on: channel) }
         }
     }
 
