@@ -50,10 +50,11 @@ enum CoprocFilterDecoder {
     }
 }
 
-/// A coprocessor name used by a `coproc` filter, with where it was written.
+/// A coprocessor name used by a filter (`coproc`, `jwt_authn`), with where it was written.
 struct CoprocessorReference {
     var name: String
     var node: Node
+    var filterType = "coproc"
 }
 
 /// Renders a YAML node as compact JSON text: mappings become objects (keys as strings, in source
