@@ -269,3 +269,22 @@ def test_kill_9_of_herz_jwt_under_load_applies_the_policy_and_recovers(procs, tm
     finally:
         for coproc in started:
             coproc.stop(signal.SIGKILL)
+
+
+def test_over_http2_with_cookies_split_into_several_fields(setup):
+    """HTTP/2 clients send each cookie as its own field (RFC 9113 section 8.2.3); the token is
+    found among them and only it is removed."""
+    token = setup.keys["ES384"].sign(t.claims(sub="erin"))
+    client = h.H2Client(setup.kernel.port)
+    try:
+        bearer = client.wait(client.send("/api?headers=1", headers=[("authorization", f"Bearer {token}")]))
+        cookies = client.wait(client.send("/browser?headers=1", headers=[("cookie", "theme=dark"), ("cookie", f"session={token}")]))
+        missing = client.wait(client.send("/api?headers=1"))
+    finally:
+        client.close()
+    assert bearer.headers[":status"] == "200"
+    assert dict(json.loads(bearer.body)["headers"])["x-jwt-sub"] == "erin"
+    assert cookies.headers[":status"] == "200"
+    seen = {n.lower(): v for n, v in json.loads(cookies.body)["headers"]}
+    assert (seen["x-browser-sub"], seen["cookie"]) == ("erin", "theme=dark")
+    assert missing.headers[":status"] == "401" and missing.headers["www-authenticate"].startswith("Bearer realm=")
