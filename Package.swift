@@ -5,9 +5,9 @@ import Foundation
 // Herz: an L7 edge proxy. Layering (see docs/architecture.md):
 //   executables → HerzHTTP (SwiftNIO adapters) → HerzCore (pure state machines, no sockets).
 //
-// HERZ_CORE_ONLY=1 builds just HerzCore, HerzCoproc and their unit tests (no TLS, no HTTP/2): a
-// fast inner loop for work on the pure state machines and the coprocessor runtime. CI and users
-// never set it.
+// HERZ_CORE_ONLY=1 builds just HerzCore, HerzCoproc, the coprocessor filter and SDK, the Swift
+// coprocessors and their unit tests (no TLS, no HTTP/2): a fast inner loop for work on the pure
+// state machines, the coprocessor runtime and the coprocessors. CI and users never set it.
 let coreOnly = ProcessInfo.processInfo.environment["HERZ_CORE_ONLY"] != nil
 
 var targets: [Target] = [
@@ -87,6 +87,28 @@ var targets: [Target] = [
     ),
     .testTarget(name: "HerzAESGCMTests", dependencies: ["HerzAESGCM", .product(name: "Crypto", package: "swift-crypto"),
                                                         .product(name: "NIOCore", package: "swift-nio")]),
+    // herz-jwt (Coprocessors/jwt): JWS verification with swift-crypto behind the `jwt_authn` filter.
+    // HerzJWT holds everything testable; the executable only parses arguments and runs the server.
+    .target(
+        name: "HerzJWT",
+        dependencies: [
+            "HerzCoprocSDK",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        path: "Coprocessors/jwt/HerzJWT"
+    ),
+    .executableTarget(
+        name: "herz-jwt",
+        dependencies: ["HerzJWT", "HerzCoprocSDK", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        path: "Coprocessors/jwt/herz-jwt"
+    ),
+    .testTarget(name: "HerzJWTTests", dependencies: ["HerzJWT", "HerzCoprocSDK", "HerzCore",
+                                                     .product(name: "NIOCore", package: "swift-nio"),
+                                                     .product(name: "Crypto", package: "swift-crypto"),
+                                                     .product(name: "_CryptoExtras", package: "swift-crypto")]),
 ]
 
 if !coreOnly {
@@ -172,6 +194,7 @@ let package = Package(
         .library(name: "HerzCoprocSDK", targets: ["HerzCoprocSDK"]),
         .executable(name: "herz-coproc-swift-example", targets: ["herz-coproc-swift-example"]),
         .executable(name: "herz-aesgcm", targets: ["herz-aesgcm"]),
+        .executable(name: "herz-jwt", targets: ["herz-jwt"]),
         .library(name: "HerzCoproc", targets: ["HerzCoproc"]),
         .executable(name: "herz-kernel", targets: ["herz-kernel"]),
         .executable(name: "herzctl", targets: ["herzctl"]),
@@ -184,6 +207,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // 3.x and 4.x offer the same Crypto / _CryptoExtras API herz-jwt uses.
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ] + (coreOnly ? [] : [
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),

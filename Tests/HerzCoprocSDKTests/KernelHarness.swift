@@ -76,11 +76,12 @@ final class KernelHarness {
     }
 
     func call(_ phase: CallPhase, worker: Int = 0, streamId: UInt64 = 1, headers: [WireHeader] = [],
-              body: [UInt8] = [], endStream: Bool = false) throws -> CoprocAnswer {
+              body: [UInt8] = [], endStream: Bool = false, filterConfig: String = "") throws -> CoprocAnswer {
         let callId = nextCallId
         nextCallId += 1
         send(.call(CoprocCall(callId: callId, streamId: streamId, deadlineNanos: MonotonicClock.nanos() + 5_000_000_000,
-                              phase: phase, endStream: endStream, headers: headers, body: ByteBuffer(bytes: body))),
+                              phase: phase, endStream: endStream, headers: headers, body: ByteBuffer(bytes: body),
+                              filterConfig: filterConfig)),
              worker: worker)
         let answer = try nextAnswer(worker: worker)
         precondition(answer.callId == callId, "answer for another call")

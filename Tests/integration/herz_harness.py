@@ -10,8 +10,10 @@ import socket
 import subprocess
 import tempfile
 import textwrap
+import threading
 import time
 import urllib.request
+from collections import Counter
 
 BIN_DIR = os.environ.get("HERZ_BIN_DIR", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug"))
 
@@ -199,10 +201,10 @@ def proxy_config(clusters, routes=None, cluster="backend", filters="", listener=
     return "\n".join(p for p in parts if p.strip()) + "\n"
 
 
-def coprocessor_config(name, filters, routes, policy="fail_closed", timeout="200ms", max_wait="3s"):
+def coprocessor_config(name, filters, routes, policy="fail_closed", timeout="200ms", max_wait="3s", extra=""):
     """A config template with one coprocessor `name` (its endpoint is the `{endpoint}` placeholder,
-    filled in by `Kernel(..., endpoint=...)`), the given `filters` and `routes` (as in
-    `proxy_config`) and one cluster `backend` at `{upstreams[0]}`."""
+    filled in by `Kernel(..., endpoint=...)`; `extra` adds lines to its entry), the given `filters`
+    and `routes` (as in `proxy_config`) and one cluster `backend` at `{upstreams[0]}`."""
     return proxy_config("""
     - name: backend
       endpoints: [{{ address: "{upstreams[0]}" }}]
@@ -213,6 +215,7 @@ coprocessors:
     timeout: {timeout}
     on_failure: {policy}
     max_wait: {max_wait}
+    {extra}
 """)
 
 
@@ -315,3 +318,51 @@ def wait_coprocessor_ready(kernel, timeout=15, index=0):
         code, body, _ = kernel.admin_get("/coprocessors")
         return code == 200 and json.loads(body)["coprocessors"][index]["state"] == "ready"
     wait_for(ready, timeout=timeout, what="coprocessor session ready")
+
+
+def kill_and_restart(coproc, times, ready, started, alive_s=0.4, down_s=0.3):
+    """`times` rounds of: let `coproc` serve for `alive_s`, kill -9 it, wait `down_s`, start it again
+    on the same socket and wait for `ready()`. Every process started is appended to `started` (the
+    caller stops them); returns the last one."""
+    for _ in range(times):
+        time.sleep(alive_s)
+        coproc.stop(signal.SIGKILL)
+        time.sleep(down_s)
+        coproc = coproc.restart()
+        started.append(coproc)
+        ready()
+    return coproc
+
+
+class Load:
+    """Client threads that repeat requests while the `with` block runs. `clients` maps a name to
+    (request, threads): `request()` returns the outcome to count (an exception counts as
+    ("error", its type name): a hung or broken request is what load tests look for). After the
+    block, `counts[name]` is a Counter of the outcomes."""
+
+    def __init__(self, **clients):
+        self.counts = {name: Counter() for name in clients}
+        self._lock, self._stop = threading.Lock(), threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(name, request))
+                         for name, (request, threads) in clients.items() for _ in range(threads)]
+
+    def _run(self, name, request):
+        while not self._stop.is_set():
+            try:
+                outcome = request()
+            except Exception as e:  # noqa: BLE001 - counted, see the class comment
+                outcome = ("error", type(e).__name__)
+            with self._lock:
+                self.counts[name][outcome] += 1
+
+    def __enter__(self):
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(15)
+        return False
+

@@ -9,7 +9,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections import Counter
 
 import pytest
 
@@ -28,24 +27,13 @@ ROUTES = """
 
 def coproc_config(policy="fail_closed", timeout="200ms", max_wait="3s", phases="[request_headers, request_body, response_headers]",
                   extra="", filter_extra=""):
-    return h.proxy_config("""
-    - name: backend
-      endpoints: [{{ address: "{upstreams[0]}" }}]
-""", routes=ROUTES, top=f"""
-coprocessors:
-  - name: example
-    endpoint: "{{endpoint}}"
-    timeout: {timeout}
-    on_failure: {policy}
-    max_wait: {max_wait}
-    {extra}
-""", filters=f"""
+    return h.coprocessor_config("example", f"""
 - type: coproc
   config:
     coprocessor: example
     phases: {phases}
     {filter_extra}
-""")
+""", ROUTES, policy=policy, timeout=timeout, max_wait=max_wait, extra=extra)
 
 
 def start(procs, program="herz-filter-example", *args, policy="fail_closed", **kw):
@@ -56,10 +44,7 @@ def start(procs, program="herz-filter-example", *args, policy="fail_closed", **k
 
 
 def wait_attached(k, timeout=10):
-    def ready():
-        code, body, _ = k.admin_get("/coprocessors")
-        return code == 200 and json.loads(body)["coprocessors"][0]["state"] == "ready"
-    h.wait_for(ready, timeout=timeout, what="coprocessor session ready")
+    h.wait_coprocessor_ready(k, timeout=timeout)
 
 
 def post(k, path, body, timeout=10):
@@ -206,15 +191,9 @@ def test_a_version_mismatch_is_refused_with_a_clear_log_line(procs, cleanup):
     assert code == 503 and headers.get("x-herz-coproc-error") in ("refused", "down"), (code, headers)
 
 
-def load(k, stop, counts, path, lock):
-    while not stop.is_set():
-        try:
-            code, body, headers = post(k, path, b"a secret", timeout=5)
-            key = (code, headers.get("x-herz-coproc-error")) if code != 200 else (200, body)
-        except Exception as e:  # noqa: BLE001 - a hung or broken request is what the test counts
-            key = ("error", type(e).__name__)
-        with lock:
-            counts[path][key] += 1
+def outcome(k, path):
+    code, body, headers = post(k, path, b"a secret", timeout=5)
+    return (code, headers.get("x-herz-coproc-error")) if code != 200 else (200, body)
 
 
 # What the filtered route may answer while the coprocessor is killed and restarted, per policy.
@@ -232,25 +211,11 @@ def test_kill_9_in_a_loop_under_load_applies_the_policy_and_reattaches(procs, cl
     request; the route without it is unaffected; every restart is reattached."""
     cp, up, k = start(procs, policy=policy)
     wait_attached(k)
-    counts = {"/filtered": Counter(), "/plain": Counter()}
-    lock, stop = threading.Lock(), threading.Event()
-    threads = [threading.Thread(target=load, args=(k, stop, counts, path, lock)) for path in ("/filtered", "/filtered", "/plain")]
-    for t in threads:
-        t.start()
-    try:
-        for _ in range(5):
-            time.sleep(0.4)
-            cp.stop(signal.SIGKILL)
-            time.sleep(0.3)
-            cp = cp.restart()
-            wait_attached(k)
-    finally:
+    cleanup.append(cp)
+    with h.Load(filtered=(lambda: outcome(k, "/filtered"), 2), plain=(lambda: outcome(k, "/plain"), 1)) as load:
+        h.kill_and_restart(cp, 5, lambda: wait_attached(k), started=cleanup)
         time.sleep(0.4)
-        stop.set()
-        for t in threads:
-            t.join(10)
-        cleanup.append(cp)
-    filtered, plain = counts["/filtered"], counts["/plain"]
+    filtered, plain = load.counts["filtered"], load.counts["plain"]
     assert set(plain) == {(200, "a secret")}, plain
     assert set(filtered) <= KILL_LOOP_OUTCOMES[policy], filtered
     assert filtered[(200, "a ***")] > 0, filtered
@@ -329,16 +294,10 @@ def test_reload_adds_changes_and_removes_coprocessors(procs, cleanup):
     assert k.alive()
 
 
-def streaming_load(k, stop, counts, lock):
-    """Requests whose pattern straddles two chunks sent 0.15 s apart: the held-back bytes live in the
+def streamed_outcome(k):
+    """A request whose pattern straddles two chunks sent 0.15 s apart: the held-back bytes live in the
     coprocessor's per-stream state, so both chunks must reach the same session."""
-    while not stop.is_set():
-        try:
-            key = post_chunked(k, "/filtered", [b"a sec", b"ret b"], pause=0.15, timeout=5)
-        except Exception as e:  # noqa: BLE001 - a hung or broken request is what the test counts
-            key = ("error", type(e).__name__)
-        with lock:
-            counts["streamed"][key] += 1
+    return post_chunked(k, "/filtered", [b"a sec", b"ret b"], pause=0.15, timeout=5)
 
 
 def test_upgrade_under_load_fails_no_request(procs, cleanup):
@@ -347,28 +306,18 @@ def test_upgrade_under_load_fails_no_request(procs, cleanup):
     filtered wrongly."""
     old, up, k = start(procs)
     wait_attached(k)
-    counts = {"/filtered": Counter(), "streamed": Counter()}
-    lock, stop = threading.Lock(), threading.Event()
-    threads = [threading.Thread(target=load, args=(k, stop, counts, "/filtered", lock)) for _ in range(2)]
-    threads += [threading.Thread(target=streaming_load, args=(k, stop, counts, lock)) for _ in range(3)]
-    for t in threads:
-        t.start()
-    try:
+    cleanup.append(old)
+    with h.Load(filtered=(lambda: outcome(k, "/filtered"), 2), streamed=(lambda: streamed_outcome(k), 3)) as load:
         time.sleep(0.5)
         new = h.Coprocessor("herz-filter-example", "--name", "example", name="example", socket_dir=old.dir)
         cleanup.append(new)
         h.wait_for(lambda: coprocessor_status(k)[0]["pid"] == new.proc.pid, what="the new build taking the calls")
         assert old.proc.wait(timeout=10) == 0, "the old build drains and exits 0"
         time.sleep(0.5)
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(10)
-        cleanup.append(old)
-    filtered, streamed = counts["/filtered"], counts["streamed"]
+    filtered, streamed = load.counts["filtered"], load.counts["streamed"]
     assert set(filtered) == {(200, "a ***")}, filtered
     assert set(streamed) == {(200, b"a *** b")}, streamed
-    assert filtered[(200, "a ***")] > 20 and streamed[(200, b"a *** b")] > 10, counts
+    assert filtered[(200, "a ***")] > 20 and streamed[(200, b"a *** b")] > 10, load.counts
     status = coprocessor_status(k)[0]
     assert status["restarts"] == 0 and status["handshakes"] == 2, status
     assert "session" in k.output() and "drains" in k.output()

@@ -1,5 +1,6 @@
 """Reload (SIGHUP and POST /reload), --check, drain on SIGTERM, and the deploy/ units."""
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -99,28 +100,51 @@ def test_sigterm_drains_in_flight_requests_then_exits_zero(procs):
 
 
 def _deploy_units():
+    """Every unit file under deploy/, and every drop-in directory `TEMPLATE@INSTANCE.service.d`
+    (verified as that instance of the template with its drop-ins)."""
     deploy = os.path.join(os.path.dirname(__file__), "..", "..", "deploy")
-    return sorted(f for f in os.listdir(deploy) if f.endswith((".service", ".target")))
+    units = [f for f in os.listdir(deploy) if f.endswith((".service", ".target"))]
+    dropins = [f[:-2] for f in os.listdir(deploy) if f.endswith(".service.d") and "@" in f]
+    return sorted(units + dropins)
+
+
+# Programs the units start, by the path they are installed at: verified against the build.
+_INSTALLED = {
+    "/usr/local/bin/herz-kernel": "herz-kernel",
+    "/usr/local/lib/herz/coprocessors/herz-jwt": "herz-jwt",
+}
+
+
+def _pointed_at_build(text):
+    import shutil
+    for installed, program in _INSTALLED.items():
+        if installed in text:
+            text = text.replace(installed, h.binary(program))
+    # The coprocessor template runs the program named by its instance: check it against a real binary.
+    return text.replace("/usr/local/lib/herz/coprocessors/%i", shutil.which("true"))
 
 
 @pytest.mark.parametrize("unit_name", _deploy_units())
 def test_systemd_units_verify(tmp_path, unit_name):
-    """Every unit under deploy/ passes `systemd-analyze verify` (binaries pointed at the build)."""
+    """Every unit under deploy/ passes `systemd-analyze verify` (binaries pointed at the build); a
+    template is verified as an instance, with the instance's drop-ins when deploy/ has some."""
     import shutil
     if not shutil.which("systemd-analyze"):
         pytest.skip("systemd-analyze not installed")
     deploy = os.path.join(os.path.dirname(__file__), "..", "..", "deploy")
-    unit = open(os.path.join(deploy, unit_name)).read()
-    unit = unit.replace("/usr/local/bin/herz-kernel", h.binary("herz-kernel"))
-    # The coprocessor template: verify the instance "filter-example" against a real binary.
-    unit = unit.replace("/usr/local/lib/herz/coprocessors/%i", shutil.which("true"))
+    template = re.sub(r"@[^.]+\.service$", "@.service", unit_name)
+    unit = _pointed_at_build(open(os.path.join(deploy, template)).read())
     name = unit_name.replace("@.service", "@filter-example.service")
-    path = tmp_path / name
-    path.write_text(unit)
-    if name != unit_name:
-        (tmp_path / unit_name).write_text(unit)
-    p = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True, text=True, cwd=tmp_path)
-    problems = [l for l in (p.stdout + p.stderr).splitlines() if name in l or unit_name in l]
+    (tmp_path / name).write_text(unit)
+    if name != template:
+        (tmp_path / template).write_text(unit)
+    dropins = os.path.join(deploy, name + ".d")
+    if os.path.isdir(dropins):
+        (tmp_path / (name + ".d")).mkdir()
+        for conf in os.listdir(dropins):
+            (tmp_path / (name + ".d") / conf).write_text(_pointed_at_build(open(os.path.join(dropins, conf)).read()))
+    p = subprocess.run(["systemd-analyze", "verify", str(tmp_path / name)], capture_output=True, text=True, cwd=tmp_path)
+    problems = [l for l in (p.stdout + p.stderr).splitlines() if name in l or template in l]
     assert problems == [], problems
 
 

@@ -29,8 +29,9 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         case duplicate(what: String, name: String, first: SourceLocation?)
         /// A route names a cluster that is not defined.
         case unknownCluster(String)
-        /// A `coproc` filter names a coprocessor that neither `coprocessors:` nor a flag defines.
-        case unknownCoprocessor(String, known: [String])
+        /// A `coproc` (or `jwt_authn`) filter names a coprocessor that neither `coprocessors:` nor a
+        /// flag defines.
+        case unknownCoprocessor(String, known: [String], filter: String = "coproc")
         case unknownFilterType(String, known: [String])
         /// The listener's filter list does not end with `type: router`.
         case routerNotLast
@@ -62,10 +63,10 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         case .duplicate(let what, let name, let first):
             return "duplicate \(what) '\(name)'" + (first.map { " (first defined at \($0))" } ?? "")
         case .unknownCluster(let name): return "route names unknown cluster '\(name)'"
-        case .unknownCoprocessor(let name, let known):
+        case .unknownCoprocessor(let name, let known, let filter):
             let list = known.isEmpty ? "none are defined (add it to 'coprocessors:' or pass --coproc \(name)=unix:PATH)"
                                      : "known coprocessors: \(known.joined(separator: ", "))"
-            return "coproc filter names unknown coprocessor '\(name)'; \(list)"
+            return "\(filter) filter names unknown coprocessor '\(name)'; \(list)"
         case .unknownFilterType(let type, let known):
             return "unknown filter type '\(type)'; known types: \(known.joined(separator: ", "))"
         case .routerNotLast: return "filter 'router' must be the last filter of a listener"

@@ -145,7 +145,7 @@ public enum ConfigLoader {
         // Every name that parsed counts as defined (as for clusters), so one bad entry is reported once.
         let definedCoprocessors = Set(config.coprocessors.map(\.name)).union(coprocessorNames.names)
         for ref in context.coprocessorReferences where !definedCoprocessors.contains(ref.name) {
-            context.report(.unknownCoprocessor(ref.name, known: definedCoprocessors.sorted()), at: ref.node)
+            context.report(.unknownCoprocessor(ref.name, known: definedCoprocessors.sorted(), filter: ref.filterType), at: ref.node)
         }
         // A body the filter may send in one call must fit the coprocessor's ring frames.
         for ref in context.coprocessorReferences {

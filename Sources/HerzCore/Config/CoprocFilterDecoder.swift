@@ -51,11 +51,12 @@ enum CoprocFilterDecoder {
     }
 }
 
-/// A coprocessor name used by a `coproc` filter, with where it was written and the body size the
-/// filter may send in one call (which must fit the coprocessor's ring frames).
+/// A coprocessor name used by a filter (`coproc`, `jwt_authn`), with where it was written and the
+/// body size the filter may send in one call (which must fit the coprocessor's ring frames).
 struct CoprocessorReference {
     var name: String
     var node: Node
+    var filterType = "coproc"
     var maxBodyBytes: Int = CoprocFilterConfig.defaultMaxBodyBytes
     var maxBodyBytesNode: Node?
 }

@@ -7,6 +7,9 @@ public enum FilterConfig: Sendable, Equatable {
     case buffer(BufferFilterConfig)
     case localRateLimit(LocalRateLimitConfig)
     case coproc(CoprocFilterConfig)
+    case jwtAuthn(JWTAuthnConfig)
+    /// Only in a route's `per_filter_config`; a listener's filter list never holds it.
+    case jwtAuthnPerRoute(JWTAuthnPerRouteConfig)
 
     /// The type name as written in YAML.
     public var typeName: String {
@@ -15,6 +18,7 @@ public enum FilterConfig: Sendable, Equatable {
         case .buffer: return "buffer"
         case .localRateLimit: return "local_ratelimit"
         case .coproc: return "coproc"
+        case .jwtAuthn, .jwtAuthnPerRoute: return "jwt_authn"
         }
     }
 }

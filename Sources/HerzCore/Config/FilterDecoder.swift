@@ -5,16 +5,19 @@ import Yams
 /// `per_filter_config`).
 enum FilterDecoder {
     /// Filter types a listener may list, the terminal `router` included.
-    static let knownTypes = ["header_mutation", "buffer", "local_ratelimit", "coproc", "router"]
-    static let overridableTypes = ["header_mutation", "buffer", "local_ratelimit", "coproc"]
+    static let knownTypes = ["header_mutation", "buffer", "local_ratelimit", "coproc", "jwt_authn", "router"]
+    static let overridableTypes = ["header_mutation", "buffer", "local_ratelimit", "coproc", "jwt_authn"]
 
     /// - Parameter isOverride: decoding a route's `per_filter_config` entry (`coproc` then also
-    ///   accepts `disabled`).
+    ///   accepts `disabled`; `jwt_authn` takes its per-route form).
     static func decode(type: String, config node: Node?, _ what: String, at typeNode: Node, isOverride: Bool = false,
                        _ context: ConfigDecodingContext) -> FilterConfig? {
         switch type {
         case "coproc":
             return CoprocFilterDecoder.decode(node, what, at: typeNode, isOverride: isOverride, context).map(FilterConfig.coproc)
+        case "jwt_authn":
+            if isOverride { return JWTAuthnDecoder.decodePerRoute(node, what, at: typeNode, context).map(FilterConfig.jwtAuthnPerRoute) }
+            return JWTAuthnDecoder.decode(node, what, at: typeNode, context).map(FilterConfig.jwtAuthn)
         case "header_mutation":
             guard let node else { return .headerMutation(.init()) }
             guard let map = context.map(node, what, known: ["request", "response"]) else { return nil }

@@ -33,7 +33,8 @@ extension HerzConfig {
     }
 }
 
-/// A JSON value with ordered object keys; only used to render ``HerzConfig/redactedDump()``.
+/// A JSON value with ordered object keys: renders ``HerzConfig/redactedDump()`` and the settings
+/// JSON the `jwt_authn` filter sends to its coprocessor.
 indirect enum ConfigDump {
     case string(String)
     case int(Int)
@@ -51,8 +52,13 @@ indirect enum ConfigDump {
         .map(values.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
     }
 
-    static func render(_ value: ConfigDump, indent: Int, into out: inout String) {
-        let pad = String(repeating: "  ", count: indent + 1), closePad = String(repeating: "  ", count: indent)
+    /// Renders `value` as JSON text: indented by two spaces per level from `indent`, or compact
+    /// (no whitespace at all) when `indent` is nil.
+    static func render(_ value: ConfigDump, indent: Int?, into out: inout String) {
+        let newline = indent == nil ? "" : "\n"
+        let pad = indent.map { String(repeating: "  ", count: $0 + 1) } ?? ""
+        let closePad = indent.map { String(repeating: "  ", count: $0) } ?? ""
+        let inner = indent.map { $0 + 1 }
         switch value {
         case .string(let text): JSONText.quote(text, into: &out)
         case .int(let number): out += String(number)
@@ -60,27 +66,33 @@ indirect enum ConfigDump {
         case .rawJSON(let text): out += text
         case .list(let items):
             if items.isEmpty { out += "[]"; return }
-            out += "[\n"
+            out += "[" + newline
             for (index, item) in items.enumerated() {
                 out += pad
-                render(item, indent: indent + 1, into: &out)
-                out += index == items.count - 1 ? "\n" : ",\n"
+                render(item, indent: inner, into: &out)
+                out += (index == items.count - 1 ? "" : ",") + newline
             }
             out += closePad + "]"
         case .map(let fields):
             if fields.isEmpty { out += "{}"; return }
-            out += "{\n"
+            out += "{" + newline
             for (index, (key, item)) in fields.enumerated() {
                 out += pad
                 JSONText.quote(key, into: &out)
-                out += ": "
-                render(item, indent: indent + 1, into: &out)
-                out += index == fields.count - 1 ? "\n" : ",\n"
+                out += indent == nil ? ":" : ": "
+                render(item, indent: inner, into: &out)
+                out += (index == fields.count - 1 ? "" : ",") + newline
             }
             out += closePad + "}"
         }
     }
 
+    /// `value` as compact JSON text.
+    static func compactJSON(_ value: ConfigDump) -> String {
+        var out = ""
+        render(value, indent: nil, into: &out)
+        return out
+    }
 }
 
 extension ListenerConfig {
@@ -120,6 +132,12 @@ extension FilterConfig {
             if !config.settingsJSON.isEmpty { fields.append(("settings", .rawJSON(config.settingsJSON))) }
             if config.disabled { fields.append(("disabled", .bool(true))) }
             return .map(fields)
+        case .jwtAuthn(let config):
+            return config.dumpValue
+        case .jwtAuthnPerRoute(.disabled):
+            return .map([("disabled", .bool(true))])
+        case .jwtAuthnPerRoute(.requirementName(let name)):
+            return .map([("requirement_name", .string(name))])
         }
     }
 }
@@ -138,16 +156,16 @@ extension VirtualHostConfig {
     }
 }
 
-extension RouteEntry {
+extension RouteMatch {
     var dumpValue: ConfigDump {
         var matchFields: [(String, ConfigDump)]
-        switch match.path {
+        switch path {
         case .prefix(let prefix): matchFields = [("prefix", .string(prefix))]
         case .exact(let path): matchFields = [("path", .string(path))]
         case .regex(let regex): matchFields = [("regex", .string(regex))]
         }
-        if !match.headers.isEmpty {
-            matchFields.append(("headers", .list(match.headers.map { matcher in
+        if !headers.isEmpty {
+            matchFields.append(("headers", .list(headers.map { matcher in
                 var fields: [(String, ConfigDump)] = [("name", .string(matcher.name))]
                 switch matcher.kind {
                 case .exact(let value): fields.append(("exact", .string(value)))
@@ -158,9 +176,14 @@ extension RouteEntry {
                 return .map(fields)
             })))
         }
-        if !match.methods.isEmpty { matchFields.append(("methods", .strings(match.methods))) }
-        matchFields.append(("case_sensitive", .bool(match.caseSensitive)))
+        if !methods.isEmpty { matchFields.append(("methods", .strings(methods))) }
+        matchFields.append(("case_sensitive", .bool(caseSensitive)))
+        return .map(matchFields)
+    }
+}
 
+extension RouteEntry {
+    var dumpValue: ConfigDump {
         var actionFields: [(String, ConfigDump)]
         switch action {
         case .cluster(let name): actionFields = [("cluster", .string(name))]
@@ -192,7 +215,7 @@ extension RouteEntry {
         }
         if !metadataMatch.isEmpty { actionFields.append(("metadata_match", .stringMap(metadataMatch))) }
 
-        var fields: [(String, ConfigDump)] = [("name", .string(name)), ("match", .map(matchFields)), ("route", .map(actionFields))]
+        var fields: [(String, ConfigDump)] = [("name", .string(name)), ("match", match.dumpValue), ("route", .map(actionFields))]
         if !requestHeaders.add.isEmpty { fields.append(("request_headers_to_add", HeaderMutations.dump(requestHeaders.add))) }
         if !requestHeaders.remove.isEmpty { fields.append(("request_headers_to_remove", .strings(requestHeaders.remove))) }
         if !responseHeaders.add.isEmpty { fields.append(("response_headers_to_add", HeaderMutations.dump(responseHeaders.add))) }

@@ -66,10 +66,12 @@ enum ListenerDecoder {
                         context.report(.missingField(field: "config", in: field), at: item)
                         continue
                     }
+                    let requirementsBefore = context.jwtRequirementReferences.count
                     if let decoded = RouterDecoder.decode(configNode, filterMap.field("config"), context) {
                         router = decoded.router
                         references += decoded.clusterReferences
                     }
+                    JWTAuthnDecoder.checkRequirementReferences(context.jwtRequirementReferences[requirementsBefore...], filters: filters, context)
                 } else if let filter = FilterDecoder.decode(type: type, config: filterMap["config"], filterMap.field("config"),
                                                              at: typeNode, context) {
                     filters.append(filter)

@@ -8,8 +8,12 @@ import Yams
 final class ConfigDecodingContext {
     let source: String
     private(set) var errors: [ConfigError] = []
-    /// Coprocessor names used by `coproc` filters, checked against `coprocessors:` at the end.
+    /// Coprocessor names used by `coproc` and `jwt_authn` filters, checked against `coprocessors:`
+    /// at the end.
     var coprocessorReferences: [CoprocessorReference] = []
+    /// `requirement_name`s of routes' `per_filter_config.jwt_authn`, checked by ``ListenerDecoder``
+    /// against the listener's `jwt_authn` filters once its router is decoded.
+    var jwtRequirementReferences: [JWTRequirementReference] = []
     /// Coprocessors defined outside the file (`--coproc` flags).
     var extraCoprocessors: [CoprocessorConfig] = []
 
@@ -46,6 +50,19 @@ final class ConfigDecodingContext {
             report(.missingField(field: key, in: what), at: node)
         }
         return YAMLMap(node: node, what: what, entries: entries, context: self)
+    }
+
+    /// The entries of a mapping whose keys are names chosen by the user (providers, requirement
+    /// names): string keys in source order. Reports a non-mapping or a non-string key.
+    func namedEntries(_ node: Node, _ what: String) -> [YAMLMap.Entry]? {
+        guard case .mapping(let mapping) = node else {
+            report(.wrongType(field: what, expected: "a mapping", found: Self.describe(node)), at: node)
+            return nil
+        }
+        return mapping.compactMap { keyNode, value in
+            guard let name = nonEmptyString(keyNode, "\(what) key") else { return nil }
+            return YAMLMap.Entry(key: name, keyNode: keyNode, value: value)
+        }
     }
 
     /// The items of a sequence, or `nil` (after reporting) when `node` is not one.

@@ -41,3 +41,11 @@ public struct CoprocUnavailableFilterFactory: HTTPFilterFactory {
 public final class PassThroughFilter: HTTPFilter {
     public init() {}
 }
+
+/// Builds ``PassThroughFilter``s: the factory of a filter config that does nothing in a listener's
+/// chain (a route-only override such as `jwt_authn`'s per-route form).
+public struct PassThroughFilterFactory: HTTPFilterFactory {
+    public let filterType: String
+    public init(filterType: String) { self.filterType = filterType }
+    public func makeFilter(streamInfo: StreamInfo) -> HTTPFilter { PassThroughFilter() }
+}

@@ -20,6 +20,10 @@ public func makeFilterFactories(_ configs: [FilterConfig], registry: FilterFacto
             return LocalRateLimitFilterFactory(config: rateLimit, clock: clock)
         case .coproc(let coproc):
             return CoprocUnavailableFilterFactory(config: coproc)
+        case .jwtAuthn(let jwt):
+            return JWTAuthnFilterFactory(config: jwt) { call, _ in CoprocUnavailableFilter(coprocessor: call.coprocessor) }
+        case .jwtAuthnPerRoute:
+            return PassThroughFilterFactory(filterType: config.typeName)
         }
     }
 }

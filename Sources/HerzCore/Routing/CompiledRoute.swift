@@ -1,9 +1,27 @@
 import NIOHTTP1
 
-/// A ``RouteEntry`` with its match pre-compiled: path bytes lower-cased once for
-/// case-insensitive routes, regexes compiled, methods parsed, header names lower-cased.
-/// Immutable; shared by all workers through ``RouteTable``.
+/// A ``RouteEntry`` with its match pre-compiled (``CompiledRouteMatch``). Immutable; shared by all
+/// workers through ``RouteTable``.
 struct CompiledRoute: Sendable {
+    let entry: RouteEntry
+    let match: CompiledRouteMatch
+
+    init(_ entry: RouteEntry) throws {
+        self.entry = entry
+        self.match = try CompiledRouteMatch(entry.match)
+    }
+
+    /// `path` is the request path without query or fragment.
+    func matches(path requestPath: Substring, head: HTTPRequestHead) -> Bool {
+        match.matches(path: requestPath, head: head)
+    }
+}
+
+/// A ``RouteMatch`` pre-compiled: path bytes lower-cased once for case-insensitive matches,
+/// regexes compiled, methods parsed, header names lower-cased. Used by the route table and by
+/// filters that match requests the same way (`jwt_authn` rules). Immutable; `Sendable`;
+/// ``matches(path:head:)`` allocates nothing for prefix and exact paths.
+struct CompiledRouteMatch: Sendable {
     enum PathMatcher: Sendable {
         case prefix([UInt8])
         case exact([UInt8])
@@ -22,15 +40,13 @@ struct CompiledRoute: Sendable {
         var invert: Bool
     }
 
-    let entry: RouteEntry
     let path: PathMatcher
     let caseSensitive: Bool
     let headers: [HeaderCondition]
     let methods: [HTTPMethod]
 
-    init(_ entry: RouteEntry) throws {
-        self.entry = entry
-        let match = entry.match
+    /// Throws ``RouteTableError/invalidRegex(pattern:reason:)`` for a regex that does not compile.
+    init(_ match: RouteMatch) throws {
         caseSensitive = match.caseSensitive
         func bytes(_ text: String) -> [UInt8] { Array((match.caseSensitive ? text : text.lowercased()).utf8) }
         switch match.path {
@@ -83,7 +99,7 @@ struct CompiledRoute: Sendable {
     }
 }
 
-extension CompiledRoute.HeaderCondition {
+extension CompiledRouteMatch.HeaderCondition {
     /// The condition holds when any value of the header satisfies it (XOR `invert`).
     func holds(in headers: HTTPHeaders) -> Bool {
         var satisfied = false

@@ -47,16 +47,20 @@ final class ConfigLoaderExampleTests: XCTestCase {
         XCTAssertEqual(config, expected)
     }
 
-    func testArchitectureExampleWithJWTFilterIsRejectedAsUnknownFilterOnly() {
-        let yaml = Self.architectureExample.replacingOccurrences(of: "      - type: \"router\"", with: """
-                  - type: "jwt_authn"
-                    config: { providers: [], rules: [] }
-                  - type: "router"
-            """)
-        let errors = parseErrors(yaml)
+    func testArchitectureExampleWithAJWTFilterParsesAndItsPlaceholderIsReported() throws {
+        func withJWT(_ config: String) -> String {
+            Self.architectureExample.replacingOccurrences(of: "      - type: \"router\"", with: """
+                      - type: "jwt_authn"
+                        config: \(config)
+                      - type: "router"
+                """)
+        }
+        let config = try XCTUnwrap(parseOK(withJWT("{ providers: { p: { local_jwks: { filename: p.json } } }, rules: [] }")))
+        XCTAssertEqual(config.listeners.first?.filters, [.jwtAuthn(JWTAuthnConfig(providers: [JWTProvider(name: "p", jwksFile: "p.json")]))])
+        let errors = parseErrors(withJWT("{ providers: [], rules: [] }"))
         XCTAssertEqual(errors.count, 1, "\(errors)")
-        XCTAssertEqual(errors.first?.kind, .unknownFilterType("jwt_authn", known: ["header_mutation", "buffer", "local_ratelimit", "coproc", "router"]))
-        XCTAssertEqual(errors.first?.at, "11:15")
+        XCTAssertEqual(errors.first?.kind, .wrongType(field: "listeners[0].filters[0].config.providers", expected: "a mapping", found: "a list"))
+        XCTAssertEqual(errors.first?.at, "12:30")
     }
 
     func testBuiltInDemoParses() throws {

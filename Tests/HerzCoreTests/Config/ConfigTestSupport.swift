@@ -25,19 +25,22 @@ func parseErrors(_ yaml: String, file: StaticString = #filePath, line: UInt = #l
     }
 }
 
-/// A minimal valid config with `routeYAML` as the single route (indented by the caller's text) and
-/// `clusterYAML` appended to the cluster list.
-func config(listenerExtra: String = "", route: String = "- match: { prefix: \"/\" }\n  route: { cluster: \"a\" }",
+/// A minimal valid config with `route` as the single route (indented by the caller's text) and
+/// `clusters` appended to the cluster list. `top` (top-level keys, e.g. `coprocessors:`) goes first
+/// and `filters` (list items) before the router, each only when given, so the line numbers of the
+/// rest do not move.
+func config(top: String = "", listenerExtra: String = "", filters: String = "",
+            route: String = "- match: { prefix: \"/\" }\n  route: { cluster: \"a\" }",
             clusters: String = "- { name: a, endpoints: [\"127.0.0.1:9001\"] }") -> String {
     func indent(_ text: String, _ n: Int) -> String {
         text.split(separator: "\n", omittingEmptySubsequences: false).map { String(repeating: " ", count: n) + $0 }.joined(separator: "\n")
     }
-    return """
+    return (top.isEmpty ? "" : top + "\n") + """
     listeners:
       - address: "127.0.0.1:8080"
     \(indent(listenerExtra, 4))
         filters:
-          - type: router
+    \(filters.isEmpty ? "" : indent(filters, 6) + "\n")      - type: router
             config:
               virtual_hosts:
                 - name: vh
