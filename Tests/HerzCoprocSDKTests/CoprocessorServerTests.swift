@@ -89,6 +89,9 @@ final class CoprocessorServerTests: XCTestCase {
         XCTAssertEqual(try kernel.call(.responseHeaders).result, .headers(.continue, HeaderMutation()), "default continues")
         guard case .failure(.internal, _) = try kernel.call(.responseTrailers).result else { return XCTFail("wrong-phase answer passed") }
         kernel.send(.streamEnd(streamId: 3, reset: false))
+        // A draining session is done only once its streams ended: end the others too.
+        kernel.send(.streamEnd(streamId: 1, reset: false))
+        kernel.send(.streamEnd(streamId: 1, reset: false), worker: 1)
 
         XCTAssertEqual(try kernel.control(.heartbeat(sequence: 5, sentNanos: 11)), .heartbeatAck(sequence: 5, sentNanos: 11))
         guard case .stats(let stats) = try kernel.control(.statsRequest) else { return XCTFail("no stats") }

@@ -58,6 +58,7 @@ final class HerzJWTProcessTests: XCTestCase {
         XCTAssertTrue(message.contains("keys.json"), message)
         XCTAssertEqual(try reason(), "jwt_expired", "the last good keys stay")
 
+        kernel.send(.streamEnd(streamId: 1, reset: false))  // a draining session waits for its streams to end
         kill(process.processIdentifier, SIGTERM)
         XCTAssertTrue(kernel.attachClosed())
         process.waitUntilExit()
