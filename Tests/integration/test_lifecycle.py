@@ -112,6 +112,7 @@ def _deploy_units():
 _INSTALLED = {
     "/usr/local/bin/herz-kernel": "herz-kernel",
     "/usr/local/lib/herz/coprocessors/herz-jwt": "herz-jwt",
+    "/usr/local/lib/herz/coprocessors/herz-aesgcm": "herz-aesgcm",
 }
 
 
@@ -180,25 +181,3 @@ def test_reload_adds_and_removes_listeners(procs):
     assert k.admin_post("/reload")[0] == 200
     assert h.curl_status(f"http://127.0.0.1:{extra}/small", timeout=3) == 0
     assert k.alive()
-
-
-def test_aesgcm_unit_verifies(tmp_path):
-    """herz-coproc@aesgcm (the coprocessor template with deploy/herz-coproc@aesgcm.service.d) passes
-    `systemd-analyze verify`, with herz-aesgcm pointed at the build."""
-    import shutil
-    if not shutil.which("systemd-analyze"):
-        pytest.skip("systemd-analyze not installed")
-    deploy = os.path.join(os.path.dirname(__file__), "..", "..", "deploy")
-    template = "herz-coproc@.service"
-    name = "herz-coproc@aesgcm.service"
-    (tmp_path / template).write_text(open(os.path.join(deploy, template)).read())
-    (tmp_path / name).write_text(open(os.path.join(deploy, template)).read())
-    (tmp_path / (name + ".d")).mkdir()
-    for conf in os.listdir(os.path.join(deploy, name + ".d")):
-        text = open(os.path.join(deploy, name + ".d", conf)).read()
-        assert "/usr/local/lib/herz/coprocessors/herz-aesgcm " in text
-        text = text.replace("/usr/local/lib/herz/coprocessors/herz-aesgcm ", h.binary("herz-aesgcm") + " ")
-        (tmp_path / (name + ".d") / conf).write_text(text)
-    p = subprocess.run(["systemd-analyze", "verify", str(tmp_path / name)], capture_output=True, text=True, cwd=tmp_path)
-    problems = [l for l in (p.stdout + p.stderr).splitlines() if name in l or template in l or "herz-aesgcm" in l]
-    assert problems == [], problems
