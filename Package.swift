@@ -189,9 +189,11 @@ if !coreOnly {
 let package = Package(
     name: "Herz",
     platforms: [.macOS(.v15)],
-    products: coreOnly ? [.library(name: "HerzCore", targets: ["HerzCore"]), .library(name: "HerzCoprocSDK", targets: ["HerzCoprocSDK"])] : [
+    products: coreOnly ? [.library(name: "HerzCore", targets: ["HerzCore"]), .library(name: "HerzCoprocSDK", targets: ["HerzCoprocSDK"]),
+                          .library(name: "HerzJWT", targets: ["HerzJWT"])] : [
         .library(name: "HerzCore", targets: ["HerzCore"]),
         .library(name: "HerzCoprocSDK", targets: ["HerzCoprocSDK"]),
+        .library(name: "HerzJWT", targets: ["HerzJWT"]),
         .executable(name: "herz-coproc-swift-example", targets: ["herz-coproc-swift-example"]),
         .executable(name: "herz-aesgcm", targets: ["herz-aesgcm"]),
         .executable(name: "herz-jwt", targets: ["herz-jwt"]),
