@@ -85,7 +85,7 @@ var targets: [Target] = [
         ],
         path: "Coprocessors/aesgcm/herz-aesgcm"
     ),
-    .testTarget(name: "HerzAESGCMTests", dependencies: ["HerzAESGCM", .product(name: "Crypto", package: "swift-crypto"),
+    .testTarget(name: "HerzAESGCMTests", dependencies: ["HerzAESGCM", "HerzCoprocSDK", .product(name: "Crypto", package: "swift-crypto"),
                                                         .product(name: "NIOCore", package: "swift-nio")]),
     // herz-jwt (Coprocessors/jwt): JWS verification with swift-crypto behind the `jwt_authn` filter.
     // HerzJWT holds everything testable; the executable only parses arguments and runs the server.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import HerzJWT
+import HerzCoprocSDK
 
 /// The strict decoders under the verifier: base64url (RFC 4648 section 5, unpadded, canonical)
 /// and JSON (RFC 8259, no duplicate members).

@@ -2,6 +2,7 @@ import Crypto
 import XCTest
 import _CryptoExtras
 @testable import HerzJWT
+import HerzCoprocSDK
 
 /// Reading JWKS documents: which keys are used, which are left out and why, and how `kid`/`alg`
 /// pick candidates.

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import _CryptoExtras
 @testable import HerzJWT
+import HerzCoprocSDK
 
 /// A private key that signs test tokens with swift-crypto, and the public JWK verifying them.
 struct TestSigner {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import HerzJWT
+import HerzCoprocSDK
 
 /// The published example tokens of RFC 7515 (A.2 RS256, A.3 ES256) and RFC 8037 (A.4 Ed25519),
 /// verified with the RFCs' public keys: data produced independently of Herz and swift-crypto.

@@ -1,6 +1,7 @@
 import Crypto
 import XCTest
 @testable import HerzJWT
+import HerzCoprocSDK
 
 /// Every way a token is refused (issue 5, item 3), each on its own, with swift-crypto-signed tokens
 /// that would verify but for the one defect under test.

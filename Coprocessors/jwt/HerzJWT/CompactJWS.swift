@@ -1,3 +1,4 @@
+import HerzCoprocSDK
 /// A JWS in compact serialization (RFC 7515 section 7.1), split and checked before any key is
 /// touched. Parsing the three segments is done here; every cryptographic step is swift-crypto's.
 ///

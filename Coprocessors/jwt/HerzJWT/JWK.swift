@@ -1,5 +1,6 @@
 import Crypto
 import _CryptoExtras
+import HerzCoprocSDK
 
 /// Reads one JSON Web Key (RFC 7517, RFC 7518 section 6, RFC 8037 section 2) into a
 /// ``VerificationKey``, refusing anything that is not a public signature-verification key of a

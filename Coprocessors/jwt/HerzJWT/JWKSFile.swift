@@ -1,4 +1,5 @@
 import Foundation
+import HerzCoprocSDK
 
 /// Reads one JWKS file from disk, bounded in size, and tells where a configured name may be
 /// read from. Pure apart from the file system; any thread.
@@ -22,11 +23,7 @@ enum JWKSFile {
     /// Reads and parses `path`. The stamp is taken before reading (so a change during the read
     /// shows as a new stamp next time) and is nil when the file cannot be stat'ed.
     static func load(_ path: String) -> (stamp: FileStamp?, keys: Result<JWKSet, JWKSetError>) {
-        let stamp: FileStamp
-        switch FileStamp.of(path) {
-        case .success(let found): stamp = found
-        case .failure(let error): return (nil, .failure(error))
-        }
+        guard let stamp = FileStamp(path: path) else { return (nil, .failure(JWKSetError(reason: String(cString: strerror(errno))))) }
         guard stamp.size <= maxBytes else { return (stamp, .failure(JWKSetError(reason: "larger than \(maxBytes) bytes"))) }
         guard let data = FileManager.default.contents(atPath: path) else { return (stamp, .failure(JWKSetError(reason: "cannot be read"))) }
         guard data.count <= maxBytes else { return (stamp, .failure(JWKSetError(reason: "larger than \(maxBytes) bytes"))) }

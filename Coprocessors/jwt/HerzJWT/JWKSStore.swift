@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import HerzCoprocSDK
 
 /// The key sets of every JWKS file the providers name, loaded on first use and replaced when the
 /// file changes.
@@ -55,7 +56,7 @@ public final class JWKSStore: Sendable {
                 outcomes[name] = .failed(entry.error ?? "refused")
                 continue
             }
-            if !force, (try? FileStamp.of(path).get()) == entry.seen {
+            if !force, FileStamp(path: path) == entry.seen {
                 outcomes[name] = .unchanged
                 continue
             }

@@ -1,5 +1,6 @@
 import XCTest
 @testable import HerzAESGCM
+import HerzCoprocSDK
 
 final class FieldCryptoTests: XCTestCase {
     private let keys = TestKeys.standard

@@ -1,3 +1,4 @@
+import HerzCoprocSDK
 /// Seals and opens single header and cookie values: a value becomes the base64url text of one sealed
 /// message whose context names the field (`header:NAME` with NAME lower-cased, `cookie:NAME`), so a
 /// value sealed for one field does not open as another.

@@ -1,6 +1,7 @@
 import Glibc
 import Logging
 import Synchronization
+import HerzCoprocSDK
 
 /// The key ring in force, loaded from the key file and replaced as a whole on reload.
 ///

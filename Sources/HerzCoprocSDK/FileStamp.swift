@@ -2,13 +2,13 @@ import Glibc
 
 /// What `stat` says about a file that changes when it is rewritten in place or replaced by a rename:
 /// device, inode, size, modification and status-change times (nanoseconds). Equal stamps mean
-/// "assume unchanged".
+/// "assume unchanged". Coprocessors that watch key or config files (herz-jwt, herz-aesgcm) poll it.
 public struct FileStamp: Equatable, Sendable {
-    let device: UInt64
-    let inode: UInt64
-    let size: Int64
-    let modified: Int64
-    let changed: Int64
+    public let device: UInt64
+    public let inode: UInt64
+    public let size: Int64
+    public let modified: Int64
+    public let changed: Int64
 
     /// The file's stamp, nil when it cannot be stat'ed (missing, no permission).
     public init?(path: String) {

@@ -1,5 +1,5 @@
-/// Strict base64url (RFC 4648 section 5) without padding, the encoding of every JWS segment
-/// (RFC 7515 section 2).
+/// Strict base64url (RFC 4648 section 5) without padding: the encoding of every JWS segment
+/// (RFC 7515 section 2) and of values coprocessors put in headers and cookies (herz-aesgcm).
 ///
 /// Guarantees: `decode` accepts only the URL-safe alphabet, no `=` padding, no whitespace, no
 /// length of the form 4n+1, and only the canonical encoding (unused trailing bits must be zero), so
@@ -51,5 +51,10 @@ public enum Base64URL {
         }
         if bits > 0 { out.append(alphabet[Int((accumulator << (6 - bits)) & 63)]) }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// ``decode(_:)-(Text)`` of a string's UTF-8.
+    public static func decode(_ text: String) -> [UInt8]? {
+        decode(text.utf8)
     }
 }
