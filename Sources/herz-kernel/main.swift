@@ -57,7 +57,8 @@ struct HerzKernelCommand: ParsableCommand {
         let loaded: HerzConfig
         do {
             loaded = try config.map { try ConfigLoader.load(path: $0, extraCoprocessors: extraCoprocessors) }
-                ?? ConfigLoader.parse(yaml: ConfigLoader.builtInDemo, source: "<built-in>", extraCoprocessors: extraCoprocessors)
+                ?? ConfigLoader.parse(yaml: ConfigLoader.builtInDemo(exampleCoprocessor: extraCoprocessors.contains { $0.name == "example" }),
+                                      source: "<built-in>", extraCoprocessors: extraCoprocessors)
         } catch {
             FileHandle.standardError.write(Data("herz-kernel: invalid config\n\(error)\n".utf8))
             throw ExitCode(1)

@@ -51,22 +51,35 @@ public enum ConfigLoader {
 
     /// The config used when the kernel starts without `--config`: plain HTTP on `0.0.0.0:8080`
     /// forwarding everything to the cluster `demo` at `127.0.0.1:9001`, admin on `127.0.0.1:9901`.
-    public static let builtInDemo: String = """
+    public static let builtInDemo = builtInDemo(exampleCoprocessor: false)
+
+    /// ``builtInDemo``, plus — when the kernel was given `--coproc example=unix:PATH` (scripts/demo
+    /// starts `herz-filter-example` there) — a `coproc` filter calling it on `/example/…`, which is
+    /// forwarded to the demo upstream's `/echo`; every other route has the filter switched off.
+    public static func builtInDemo(exampleCoprocessor: Bool) -> String {
+        let coproc = exampleCoprocessor
+            ? "\n      - type: \"coproc\"\n        config: { coprocessor: \"example\", phases: [request_headers, request_body, response_headers] }"
+            : ""
+        let exampleRoute = exampleCoprocessor
+            ? "\n                - match: { prefix: \"/example/\" }\n                  route: { cluster: \"demo\", prefix_rewrite: \"/echo\" }"
+            : ""
+        let offElsewhere = exampleCoprocessor ? "\n                  per_filter_config: { coproc: { disabled: true } }" : ""
+        return """
         admin:
           address: "127.0.0.1:9901"
         listeners:
           - name: "demo"
             address: "0.0.0.0:8080"
             protocol: "http"
-            filters:
+            filters:\(coproc)
               - type: "router"
                 config:
                   virtual_hosts:
                     - name: "demo"
                       domains: ["*"]
-                      routes:
+                      routes:\(exampleRoute)
                         - match: { prefix: "/" }
-                          route: { cluster: "demo" }
+                          route: { cluster: "demo" }\(offElsewhere)
         clusters:
           - name: "demo"
             lb_policy: "round_robin"
@@ -74,6 +87,7 @@ public enum ConfigLoader {
               - { address: "127.0.0.1:9001" }
 
         """
+    }
 
     // MARK: - Top level
 

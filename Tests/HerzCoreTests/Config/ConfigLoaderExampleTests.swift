@@ -63,6 +63,16 @@ final class ConfigLoaderExampleTests: XCTestCase {
         XCTAssertEqual(errors.first?.at, "12:30")
     }
 
+    func testBuiltInDemoWithTheExampleCoprocessorFiltersOnlyExampleRoutes() throws {
+        let flag = try XCTUnwrap(CoprocessorConfig.parseFlag("example=unix:/tmp/example.sock"))
+        let config = try ConfigLoader.parse(yaml: ConfigLoader.builtInDemo(exampleCoprocessor: true), source: "<built-in>",
+                                            extraCoprocessors: [flag])
+        guard case .coproc(let coproc)? = config.listeners.first?.filters.first else { return XCTFail("no coproc filter first") }
+        XCTAssertEqual(coproc.coprocessor, "example")
+        XCTAssertEqual(config.coprocessors.map(\.name), ["example"])
+        XCTAssertEqual(ConfigLoader.builtInDemo(exampleCoprocessor: false), ConfigLoader.builtInDemo)
+    }
+
     func testBuiltInDemoParses() throws {
         let config = try ConfigLoader.parse(yaml: ConfigLoader.builtInDemo, source: "<built-in>")
         XCTAssertEqual(config.admin?.address, HostPort(host: "127.0.0.1", port: 9901))
