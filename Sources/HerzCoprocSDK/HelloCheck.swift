@@ -2,11 +2,8 @@
 /// acceptable, else the refusal reason, phrased as the one log line naming both versions. Pure.
 enum HelloCheck {
     static func refusal(of hello: Hello, name: String, sessionAttached: Bool) -> String? {
-        if hello.protocolVersion != CoprocProtocol.controlVersion {
-            return "coprocessor \(name) refused: kernel speaks control protocol \(hello.protocolVersion), coprocessor speaks \(CoprocProtocol.controlVersion)"
-        }
-        if hello.ringVersion != CoprocProtocol.ringVersion {
-            return "coprocessor \(name) refused: kernel speaks ring protocol \(hello.ringVersion), coprocessor speaks \(CoprocProtocol.ringVersion)"
+        if let mismatch = CoprocProtocol.versionMismatch(hello) {
+            return "coprocessor \(name) refused: kernel speaks \(mismatch.protocolName) protocol \(mismatch.peer), coprocessor speaks \(mismatch.ours)"
         }
         if hello.name != name {
             return "coprocessor \(name) refused: kernel expects coprocessor \(hello.name)"

@@ -219,11 +219,8 @@ public struct CoprocSupervisor: Sendable {
     }
 
     static func mismatch(_ hello: Hello, expectedName: String) -> String? {
-        if hello.protocolVersion != CoprocProtocol.controlVersion {
-            return "control protocol \(hello.protocolVersion), kernel speaks \(CoprocProtocol.controlVersion)"
-        }
-        if hello.ringVersion != CoprocProtocol.ringVersion {
-            return "ring protocol \(hello.ringVersion), kernel speaks \(CoprocProtocol.ringVersion)"
+        if let mismatch = CoprocProtocol.versionMismatch(hello) {
+            return "\(mismatch.protocolName) protocol \(mismatch.peer), kernel speaks \(mismatch.ours)"
         }
         if hello.name != expectedName {
             return "it calls itself \(hello.name), the kernel expects \(expectedName)"

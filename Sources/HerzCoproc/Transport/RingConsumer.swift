@@ -24,12 +24,13 @@ public struct RingConsumer {
         }
     }
 
-    private let control: RingControlBlock
-    private let data: UnsafeMutableRawPointer
-    private let capacity: Int
-    private let mask: UInt64
+    private let geometry: RingGeometry
+    private var control: RingControlBlock { geometry.control }
+    private var data: UnsafeMutableRawPointer { geometry.data }
+    private var capacity: Int { geometry.capacity }
+    private var mask: UInt64 { geometry.mask }
     /// The largest payload one record may carry (`ringBytes / 2 - 8`).
-    public let maxFrame: Int
+    public var maxFrame: Int { geometry.maxFrame }
     /// Read position: everything before it was returned by `next()`.
     private var position: UInt64
     /// Published `head`.
@@ -39,14 +40,8 @@ public struct RingConsumer {
     /// A consumer over the ring at `ring` (control block followed by `ringBytes` of data, a power
     /// of two ≥ 4096). It resumes from the published `head`.
     public init(ring: UnsafeMutableRawPointer, ringBytes: Int) {
-        precondition(ringBytes >= RingLayoutConstants.minimumRingBytes && ringBytes & (ringBytes - 1) == 0,
-                     "ringBytes must be a power of two ≥ 4096")
-        self.control = RingControlBlock(base: ring)
-        self.data = ring + RingLayoutConstants.controlBlockBytes
-        self.capacity = ringBytes
-        self.mask = UInt64(ringBytes - 1)
-        self.maxFrame = RingLayoutConstants.maxFrame(ringBytes: ringBytes)
-        self.head = control.loadHead()
+        self.geometry = RingGeometry(ring: ring, ringBytes: ringBytes)
+        self.head = geometry.control.loadHead()
         self.position = head
         self.cachedTail = head
     }

@@ -53,3 +53,24 @@ struct RingControlBlock {
 
     @inline(__always) static func lower(_ flag: UnsafeMutableRawPointer) { herz_store_seqcst_u32(flag, 0) }
 }
+
+/// Where one ring lives and how big it is: its control block, its data area, the capacity (a power
+/// of two ≥ 4096, checked here once) and the largest record payload. Shared by both ends.
+struct RingGeometry {
+    let control: RingControlBlock
+    let data: UnsafeMutableRawPointer
+    let capacity: Int
+    let mask: UInt64
+    let maxFrame: Int
+
+    /// The ring at `ring`: a control block followed by `ringBytes` of data.
+    init(ring: UnsafeMutableRawPointer, ringBytes: Int) {
+        precondition(ringBytes >= RingLayoutConstants.minimumRingBytes && ringBytes & (ringBytes - 1) == 0,
+                     "ringBytes must be a power of two ≥ 4096")
+        self.control = RingControlBlock(base: ring)
+        self.data = ring + RingLayoutConstants.controlBlockBytes
+        self.capacity = ringBytes
+        self.mask = UInt64(ringBytes - 1)
+        self.maxFrame = RingLayoutConstants.maxFrame(ringBytes: ringBytes)
+    }
+}

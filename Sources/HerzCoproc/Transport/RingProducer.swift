@@ -16,27 +16,22 @@ public struct RingProducer {
         case tooLarge
     }
 
-    private let control: RingControlBlock
-    private let data: UnsafeMutableRawPointer
-    private let capacity: Int
-    private let mask: UInt64
+    private let geometry: RingGeometry
+    private var control: RingControlBlock { geometry.control }
+    private var data: UnsafeMutableRawPointer { geometry.data }
+    private var capacity: Int { geometry.capacity }
+    private var mask: UInt64 { geometry.mask }
     /// The largest payload one record carries (`ringBytes / 2 - 8`).
-    public let maxFrame: Int
+    public var maxFrame: Int { geometry.maxFrame }
     private var tail: UInt64
     private var cachedHead: UInt64
 
     /// A producer over the ring at `ring` (control block followed by `ringBytes` of data, a power
     /// of two ≥ 4096). It resumes from the published `tail`.
     public init(ring: UnsafeMutableRawPointer, ringBytes: Int) {
-        precondition(ringBytes >= RingLayoutConstants.minimumRingBytes && ringBytes & (ringBytes - 1) == 0,
-                     "ringBytes must be a power of two ≥ 4096")
-        self.control = RingControlBlock(base: ring)
-        self.data = ring + RingLayoutConstants.controlBlockBytes
-        self.capacity = ringBytes
-        self.mask = UInt64(ringBytes - 1)
-        self.maxFrame = RingLayoutConstants.maxFrame(ringBytes: ringBytes)
-        self.tail = control.loadTail()
-        self.cachedHead = control.loadHead()
+        self.geometry = RingGeometry(ring: ring, ringBytes: ringBytes)
+        self.tail = geometry.control.loadTail()
+        self.cachedHead = geometry.control.loadHead()
     }
 
     /// Bytes a record with a `size`-byte payload takes at the current position, including the wrap

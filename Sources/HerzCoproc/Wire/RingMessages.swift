@@ -144,4 +144,13 @@ public enum CoprocProtocol {
     public static let ringVersion: UInt32 = 1
     public static let controlVersion: UInt32 = 1
     public static let layoutVersion: UInt32 = 1
+
+    /// The first protocol a peer's `hello` speaks in another version than this build: its name
+    /// (`control`, `ring`), the peer's version and ours; nil when both match. Both sides of the
+    /// handshake refuse on it, each phrasing its own log line.
+    public static func versionMismatch(_ hello: Hello) -> (protocolName: String, peer: UInt32, ours: UInt32)? {
+        if hello.protocolVersion != controlVersion { return ("control", hello.protocolVersion, controlVersion) }
+        if hello.ringVersion != ringVersion { return ("ring", hello.ringVersion, ringVersion) }
+        return nil
+    }
 }
