@@ -91,7 +91,7 @@ public enum ConfigLoader {
 
     // MARK: - Top level
 
-    static let rootKeys = ["admin", "listeners", "clusters", "coprocessors", "access_log", "drain_timeout"]
+    static let rootKeys = ["admin", "listeners", "clusters", "coprocessors", "access_log", "drain_timeout", "flow_control"]
 
     static func decodeRoot(_ root: Node, _ context: ConfigDecodingContext) -> HerzConfig? {
         guard let map = context.map(root, "config", known: rootKeys, required: ["listeners"]) else { return nil }
@@ -150,6 +150,10 @@ public enum ConfigLoader {
                 if listener.address.port != 0 { listenerAddresses.insert(listener.address.description, at: listenerMap?["address"] ?? node) }
                 config.listeners.append(listener)
             }
+        }
+
+        if let node = map["flow_control"] {
+            config.flowControl = FlowControlDecoder.decode(node, clusters: definedClusters, context)
         }
 
         // References are checked last, against every cluster that parsed.

@@ -29,6 +29,23 @@ extension HerzConfig {
             fields.append(("access_log", .map([("path", .string(accessLog.path)), ("format", .string(accessLog.format.rawValue))])))
         }
         fields.append(("drain_timeout", .duration(drainTimeout)))
+        if let flowControl { fields.append(("flow_control", flowControl.dumpValue)) }
+        return .map(fields)
+    }
+}
+
+extension FlowControlConfig {
+    /// The path as written (so the dump parses back) and the store, its password redacted.
+    var dumpValue: ConfigDump {
+        var fields: [(String, ConfigDump)] = [("rules", .string(rulesFile))]
+        if let store {
+            var storeFields: [(String, ConfigDump)] = [("address", .string(store.address.description))]
+            if let username = store.username { storeFields.append(("username", .string(username))) }
+            if store.password != nil { storeFields.append(("password", .redacted)) }
+            storeFields.append(("call_timeout", .duration(store.callTimeout)))
+            storeFields.append(("max_batch", .int(store.maxBatch)))
+            fields.append(("store", .map(storeFields)))
+        }
         return .map(fields)
     }
 }
