@@ -31,6 +31,8 @@ public final class HerzKernel: @unchecked Sendable {
     private var boundListeners: [String: BoundListener] = [:]
     private var adminChannel: Channel?
     private var healthCheckers: [String: ActiveHealthChecker] = [:]
+    /// Flow breakers and dynamic weights of the rules' `cluster` blocks; outlives every snapshot.
+    let flowClusters: FlowClusterRegistry
     private let quiesce: ServerQuiescingHelper
     private(set) var lastReloadError: String?
     private let startedAt = Date()
@@ -69,6 +71,10 @@ public final class HerzKernel: @unchecked Sendable {
             if let accessLog = config.accessLog { worker.accessLog = AccessLogger(config: accessLog, eventLoop: loop) }
             workers.append(worker)
         }
+        let flowClusters = FlowClusterRegistry(logger: logger)
+        flowClusters.apply(config.flowControl?.rules.clusters ?? [], clusters: snapshot.clusters)
+        for worker in workers { worker.flowClusters = flowClusters }
+        self.flowClusters = flowClusters
         self.workers = workers
         self.coprocessors = CoprocessorRuntime(coprocessors: config.coprocessors, workers: workers, metrics: metrics, logger: logger)
         coprocDispatchers.install(coprocessors.dispatchers())
@@ -88,6 +94,7 @@ public final class HerzKernel: @unchecked Sendable {
             }
             startHealthCheckers(snapshot)
         }
+        flowClusters.start(on: adminGroup.next())
         coprocessors.start()
         ready.store(true, ordering: .releasing)
         for listener in snapshot.config.listeners {
@@ -191,6 +198,7 @@ public final class HerzKernel: @unchecked Sendable {
                 }
             }
             snapshot = next
+            flowClusters.apply(config.flowControl?.rules.clusters ?? [], clusters: next.clusters)
             for worker in workers { worker.eventLoop.execute { worker.install(next) } }
             let keep = Set(config.listeners.map(\.name))
             for (name, bound) in boundListeners where !keep.contains(name) {
@@ -241,6 +249,7 @@ public final class HerzKernel: @unchecked Sendable {
             healthCheckers.removeAll()
         }
         coprocessors.shutdown()
+        flowClusters.stop()
         for worker in workers {
             try? worker.eventLoop.submit {
                 worker.accessLog?.flush()

@@ -44,7 +44,7 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
     var exchange: UpstreamExchange?
     var waiter: (pool: EndpointPool, id: Int)?
     var attempts = 0
-    var attemptEndpoint: Int?
+    var currentAttempt: WorkerCluster.Attempt?
     var triedEndpoints: [Int] = []
     var countedActiveRequest = false
     /// Token of the route timeout in the worker's ``DeadlineQueue`` (nil: none running).
