@@ -131,11 +131,11 @@ def test_slow_endpoint_loses_traffic_within_seconds_and_regains_it_after_recover
     with Traffic(k.port) as traffic:
         h.wait_for(lambda: traffic.share("slow") is not None, what="traffic")
         assert 0.3 < traffic.share("slow", 1.5) < 0.7  # round robin, equal weights
-        fault(slow, "delay_ms=100")
+        fault(slow, "delay_ms=300")
         lost = traffic.wait_share("slow", below=0.15, timeout=20)
         weights = {e["address"]: e for e in flow_clusters(k)["backend"]["endpoints"]}
         assert weights[slow.address]["dynamic_weight"] < 30, weights
-        assert weights[slow.address]["p95_ms"] >= 80, weights
+        assert weights[slow.address]["p95_ms"] >= 250, weights
         assert weights[fast.address]["dynamic_weight"] == 100, weights
         fault(slow)  # recovered
         regained = traffic.wait_share("slow", above=0.3, timeout=30)

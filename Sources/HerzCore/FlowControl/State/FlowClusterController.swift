@@ -160,7 +160,7 @@ public struct FlowClusterController: Sendable {
         guard var dynamic = state.weights else { return [] }
         let samples = readings.map { reading -> FlowDynamicWeights.Sample in
             switch dynamic.policy.signal {
-            case .latencyP95: return .init(endpoint: reading.endpoint, value: reading.p95Nanos.map(Double.init))
+            case .latencyP95: return .init(endpoint: reading.endpoint, value: reading.p95Nanos.map { Double($0) })
             case .errorRate: return .init(endpoint: reading.endpoint, value: reading.errorRate)
             }
         }
