@@ -25,6 +25,7 @@ def rules_file(text):
 
 
 def config(rules_path, endpoints, lb_policy="round_robin", extra=""):
+    """A config template (literal braces doubled, also in `extra`: YAML lines added to the cluster)."""
     eps = ", ".join(f'{{{{ address: "{{upstreams[{i}]}}" }}}}' for i in range(endpoints))
     return h.proxy_config(f"""
     - name: backend
@@ -142,7 +143,9 @@ def test_slow_endpoint_loses_traffic_within_seconds_and_regains_it_after_recover
     print(f"slow endpoint under 15% of traffic after {lost:.1f}s; back over 30% {regained:.1f}s after recovery")
     changes = metric(k, "herz_flow_weight_changes_total", 'cluster="backend"')
     assert changes and changes >= 4
-    assert metric(k, "herz_flow_endpoint_weight", f'cluster="backend",endpoint="{fast.address}"') == 100
+    # Both serve alike again: both near base (whichever is a little faster has exactly 100).
+    for u in (fast, slow):
+        assert metric(k, "herz_flow_endpoint_weight", f'cluster="backend",endpoint="{u.address}"') > 50
 
 
 def test_error_rate_weights_shift_traffic_away_from_an_endpoint_answering_5xx(procs):
@@ -243,7 +246,7 @@ def test_breaker_limits_half_open_to_its_probes_under_concurrency(procs):
 def test_ejected_endpoint_stays_unpicked_even_with_the_highest_dynamic_weight(procs):
     a, b = procs.upstream("a"), procs.upstream("b")
     rules = rules_file('cluster "backend" { weight: dynamic(latency_p95) { base: 100, decay: 0.5, min: 2 } }\n')
-    k = procs.kernel(config(rules, 2, extra="""      outlier_detection: { consecutive_5xx: 3, base_ejection_time: 60s }"""), [a, b])
+    k = procs.kernel(config(rules, 2, extra="""      outlier_detection: {{ consecutive_5xx: 3, base_ejection_time: 60s }}"""), [a, b])
     fault(b, "delay_ms=40")
     with Traffic(k.port, threads=4) as traffic:
         traffic.wait_share("b", below=0.2, timeout=20)  # a is fast: it carries the traffic
@@ -264,7 +267,7 @@ def test_ejected_endpoint_stays_unpicked_even_with_the_highest_dynamic_weight(pr
 def test_endpoint_failing_active_health_checks_stays_unpicked_whatever_its_weight(procs):
     a, b = procs.upstream("a"), procs.upstream("b")
     rules = rules_file('cluster "backend" { weight: dynamic(latency_p95) { base: 100, decay: 0.5, min: 1 } }\n')
-    k = procs.kernel(config(rules, 2, extra="""      health_check: { interval: 200ms, timeout: 1s, healthy_threshold: 1, unhealthy_threshold: 1, path: /healthz }"""),
+    k = procs.kernel(config(rules, 2, extra="""      health_check: {{ interval: 200ms, timeout: 1s, healthy_threshold: 1, unhealthy_threshold: 1, path: /healthz }}"""),
                      [a, b])
     h.wait_for(lambda: all(e["healthy"] for e in json.loads(k.admin_get("/clusters")[1])["clusters"][0]["endpoints"]),
                what="both endpoints healthy")
