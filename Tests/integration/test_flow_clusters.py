@@ -247,9 +247,9 @@ def test_ejected_endpoint_stays_unpicked_even_with_the_highest_dynamic_weight(pr
     a, b = procs.upstream("a"), procs.upstream("b")
     rules = rules_file('cluster "backend" { weight: dynamic(latency_p95) { base: 100, decay: 0.5, min: 2 } }\n')
     k = procs.kernel(config(rules, 2, extra="""      outlier_detection: {{ consecutive_5xx: 3, base_ejection_time: 60s }}"""), [a, b])
-    fault(b, "delay_ms=40")
+    fault(b, "delay_ms=200")
     with Traffic(k.port, threads=4) as traffic:
-        traffic.wait_share("b", below=0.2, timeout=20)  # a is fast: it carries the traffic
+        traffic.wait_share("b", below=0.2, timeout=30)  # a is fast: it carries the traffic
     fault(a, "status=503")
     for _ in range(10):
         get(k)
@@ -271,9 +271,9 @@ def test_endpoint_failing_active_health_checks_stays_unpicked_whatever_its_weigh
                      [a, b])
     h.wait_for(lambda: all(e["healthy"] for e in json.loads(k.admin_get("/clusters")[1])["clusters"][0]["endpoints"]),
                what="both endpoints healthy")
-    fault(b, "delay_ms=30")
+    fault(b, "delay_ms=200")
     with Traffic(k.port, threads=4) as traffic:
-        traffic.wait_share("b", below=0.2, timeout=20)
+        traffic.wait_share("b", below=0.2, timeout=30)
     assert h.http_request(f"http://{a.address}/admin/unhealthy", method="POST")[0] == 200
     view = wait_ejected(k, a, timeout=10)
     assert view[a.address]["dynamic_weight"] > view[b.address]["dynamic_weight"], view
