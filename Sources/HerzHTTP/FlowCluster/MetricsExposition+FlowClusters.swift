@@ -31,14 +31,11 @@ extension MetricsExposition {
                 if let rate = reading.errorRate { errors.append((labels, String(rate))) }
             }
             if view.cluster.breaker != nil {
-                let phases = FlowClusterController.Phase.allCases
-                states.append(("{\(cluster)}", String(phases.firstIndex(of: view.phase) ?? 0)))
+                states.append(("{\(cluster)}", String(FlowClusterController.Phase.allCases.firstIndex(of: view.phase) ?? 0)))
                 rejections.append(("{\(cluster)}", String(view.rejections)))
-                for from in phases {
-                    for to in phases where from != to && !(from == .closed && to == .halfOpen) {
-                        let count = view.transitions[FlowClusterController.Transition(from: from, to: to)] ?? 0
-                        transitions.append(("{\(cluster),from=\"\(from.rawValue)\",to=\"\(to.rawValue)\"}", String(count)))
-                    }
+                for edge in FlowClusterController.Transition.edges {
+                    transitions.append(("{\(cluster),from=\"\(edge.from.rawValue)\",to=\"\(edge.to.rawValue)\"}",
+                                        String(view.transitions[edge] ?? 0)))
                 }
             }
         }

@@ -128,6 +128,46 @@ final class FlowControlClusterControllerTests: XCTestCase {
         XCTAssertEqual(c.rejections, 2)
     }
 
+    /// Property: over random attempts, outcomes, cancels and ticks, every counted transition is an
+    /// edge of the diagram, each event's `from` is the phase before it, and half-open never has
+    /// more than `half_open_probes` permits out.
+    func testRandomWalkOnlyTakesEdgesOfTheDiagram() {
+        var random = SplitMix64(seed: 99)
+        var c = FlowClusterController(cluster: cluster(breaker: FlowBreakerPolicy(errorRateThreshold: 0.3, window: .seconds(2),
+                                                                                  minRequests: 3, openFor: .milliseconds(500),
+                                                                                  halfOpenProbes: 2)))
+        var t: UInt64 = 0
+        var out: [FlowCircuitBreaker.Permit] = []
+        for _ in 0..<20_000 {
+            t += random.next(below: 60 * ms)
+            let before = c.phase
+            var event: FlowClusterController.BreakerEvent?
+            switch random.next(below: 4) {
+            case 0, 1:
+                let (admission, e) = c.admit(now: t)
+                event = e
+                if case .allow(let permit?) = admission { out.append(permit) }
+            case 2 where !out.isEmpty:
+                let permit = out.remove(at: Int(random.next(below: UInt64(out.count))))
+                event = c.record(permit, failure: random.next(below: 2) == 0, now: t)
+            case 3 where !out.isEmpty:
+                c.cancel(out.removeLast())
+            default:
+                event = c.refresh(now: t)
+            }
+            if let event {
+                XCTAssertEqual(event.from, before)
+                XCTAssertEqual(event.to, c.phase)
+                XCTAssertTrue(FlowClusterController.Transition.edges.contains(.init(from: event.from, to: event.to)), "\(event)")
+            }
+            if case .halfOpen(let inFlight, let succeeded)? = c.state.breaker?.state {
+                XCTAssertLessThanOrEqual(inFlight + succeeded, 2)
+            }
+        }
+        XCTAssertTrue(Set(c.transitions.keys).isSubset(of: Set(FlowClusterController.Transition.edges)))
+        XCTAssertEqual(c.transitions.count, 4, "the walk should visit every edge: \(c.transitions)")
+    }
+
     func testCancelledProbeFreesItsSlot() {
         var c = FlowClusterController(cluster: cluster(breaker: FlowBreakerPolicy(errorRateThreshold: 0, window: .seconds(1),
                                                                                   minRequests: 1, openFor: .seconds(1), halfOpenProbes: 1)))

@@ -78,6 +78,12 @@ public struct FlowClusterController: Sendable {
             self.from = from
             self.to = to
         }
+
+        /// Every edge of the breaker's diagram (opened, half-opened, closed, reopened).
+        public static let edges: [Transition] = [
+            Transition(from: .closed, to: .open), Transition(from: .open, to: .halfOpen),
+            Transition(from: .halfOpen, to: .closed), Transition(from: .halfOpen, to: .open),
+        ]
     }
 
     public init(cluster: FlowCluster) {
