@@ -166,6 +166,7 @@ public final class QUICEndpoint: ChannelInboundHandler {
                 return
             }
             connections[ObjectIdentifier(connection)] = connection
+            group.connectionsChanged(by: 1)
             for id in connection.routedIDs { table[id] = connection }
             handshakesInProgress += 1
             observer?.quicEvent(.connectionOpened, listener: parameters.listenerName)
@@ -201,6 +202,7 @@ public final class QUICEndpoint: ChannelInboundHandler {
     func remove(_ connection: QUICServerConnection) {
         for id in connection.routedIDs where table[id] === connection { table[id] = nil }
         if connections.removeValue(forKey: ObjectIdentifier(connection)) != nil {
+            group.connectionsChanged(by: -1)
             observer?.quicEvent(.connectionClosed, listener: parameters.listenerName)
         }
     }

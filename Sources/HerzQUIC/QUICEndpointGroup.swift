@@ -7,10 +7,18 @@ import NIOCore
 public final class QUICEndpointGroup: @unchecked Sendable {
     public let workerCount: Int
     private let endpoints: NIOLockedValueBox<[Int: QUICEndpoint]>
+    private let connections = NIOLockedValueBox(0)
 
     public init(workerCount: Int) {
         self.workerCount = workerCount
         endpoints = NIOLockedValueBox([:])
+    }
+
+    /// Connections open on all workers (updated when one opens or is forgotten, never per packet).
+    public var connectionCount: Int { connections.withLockedValue { $0 } }
+
+    func connectionsChanged(by delta: Int) {
+        connections.withLockedValue { $0 += delta }
     }
 
     func register(_ endpoint: QUICEndpoint) {
@@ -19,18 +27,18 @@ public final class QUICEndpointGroup: @unchecked Sendable {
 
     func forward(_ datagram: ByteBuffer, from remote: SocketAddress, to worker: Int) {
         guard let target = endpoints.withLockedValue({ $0[worker] }) else { return }
-        let loopBound = NIOLoopBound(target, eventLoop: target.eventLoop)
+        let transfer = UncheckedTransfer(target)  // called on the receiving worker's loop, not the target's
         target.eventLoop.execute {
-            loopBound.value.receive(datagram, from: remote, ecn: nil)
-            loopBound.value.flushIfNeeded()
+            transfer.value.receive(datagram, from: remote, ecn: nil)
+            transfer.value.flushIfNeeded()
         }
     }
 
     /// Runs `body` on each endpoint's event loop (drain, metrics).
     public func forEach(_ body: @escaping @Sendable (QUICEndpoint) -> Void) {
         for endpoint in endpoints.withLockedValue({ Array($0.values) }) {
-            let loopBound = NIOLoopBound(endpoint, eventLoop: endpoint.eventLoop)
-            endpoint.eventLoop.execute { body(loopBound.value) }
+            let transfer = UncheckedTransfer(endpoint)  // called from any thread; used on its loop only
+            endpoint.eventLoop.execute { body(transfer.value) }
         }
     }
 }

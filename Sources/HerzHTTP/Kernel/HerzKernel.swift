@@ -234,8 +234,12 @@ public final class HerzKernel: @unchecked Sendable {
         let drained = DispatchSemaphore(value: 0)
         done.futureResult.whenComplete { _ in drained.signal() }
         quiesce.initiateShutdown(promise: done)
-        drainQUIC(lock.withLock { Array(boundListeners.values) })
-        if drained.wait(timeout: .now() + .nanoseconds(Int(timeout.nanoseconds))) == .timedOut {
+        let listeners = lock.withLock { Array(boundListeners.values) }
+        drainQUIC(listeners)
+        let deadline = DispatchTime.now() + .nanoseconds(Int(timeout.nanoseconds))
+        // The quiescing helper only completes once it has seen a TCP listener.
+        let tcpDrained = !listeners.contains { $0.quicGroup == nil } || drained.wait(timeout: deadline) == .success
+        if !tcpDrained || !waitForQUICDrain(listeners, until: deadline) {
             logger.warning("drain timeout reached; closing remaining connections")
         }
         lock.withLock {

@@ -1,5 +1,6 @@
 import HerzCore
 import HerzQUIC
+import Foundation
 import NIOCore
 
 /// Binding and draining of `protocol: quic` listeners (docs/http3.md).
@@ -42,5 +43,15 @@ extension HerzKernel {
     /// its last request.
     func drainQUIC(_ listeners: [BoundListener]) {
         for listener in listeners { listener.quicGroup?.forEach { $0.drain() } }
+    }
+
+    /// Waits until every QUIC connection of `listeners` has closed; false at the deadline.
+    func waitForQUICDrain(_ listeners: [BoundListener], until deadline: DispatchTime) -> Bool {
+        let groups = listeners.compactMap(\.quicGroup)
+        while groups.contains(where: { $0.connectionCount > 0 }) {
+            if DispatchTime.now() >= deadline { return false }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return true
     }
 }
