@@ -233,3 +233,38 @@ def test_client_migrating_its_port_keeps_the_connection(procs, certs):
             assert len(ports) == 6
     run(go())
     assert metric(k, "herz_quic_connections_total") == 1
+
+
+ALT_SVC_CONFIG = """
+admin: {{ address: "127.0.0.1:{admin}" }}
+listeners:
+  - name: tls
+    address: "127.0.0.1:{port}"
+    protocol: https
+    tls: {{ cert: "{cert}", key: "{key}" }}
+    filters: [{{ type: router, config: {{ virtual_hosts: [{{ name: all, domains: ["*"], routes: [{{ match: {{ prefix: "/" }}, route: {{ cluster: backend }} }}] }}] }} }}]
+  - name: h3
+    address: "127.0.0.1:{port}"
+    protocol: quic
+    tls: {{ cert: "{cert}", key: "{key}" }}
+    filters: [{{ type: router, config: {{ virtual_hosts: [{{ name: all, domains: ["*"], routes: [{{ match: {{ prefix: "/" }}, route: {{ cluster: backend }} }}] }}] }} }}]
+clusters:
+  - name: backend
+    endpoints: [{{ address: "{upstreams[0]}" }}]
+"""
+
+
+def test_tls_listener_sharing_port_and_certificate_advertises_h3(procs, certs):
+    up = procs.upstream("alt")
+    k = procs.kernel(ALT_SVC_CONFIG, [up], cert=certs[0], key=certs[1])
+    for version in ("--http1.1", "--http2"):
+        code, out, err = h.curl("-si", "--cacert", certs[0], version, f"https://localhost:{k.port}/",
+                                "--resolve", f"localhost:{k.port}:127.0.0.1")
+        assert code == 0, err
+        assert f'alt-svc: h3=":{k.port}"; ma=86400' in out.lower(), out
+
+    async def go():
+        async with h3_connect(k.port, cafile=certs[0]) as client:
+            response = await client.request("GET", "/")
+            assert response.status == 200 and "alt-svc" not in response.headers
+    run(go())
