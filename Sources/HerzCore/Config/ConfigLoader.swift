@@ -147,7 +147,9 @@ public enum ConfigLoader {
                 guard let listener = decoded.listener else { continue }
                 let listenerMap = node.mapping
                 listenerNames.insert(listener.name, at: listenerMap?["name"] ?? listenerMap?["address"] ?? node)
-                if listener.address.port != 0 { listenerAddresses.insert(listener.address.description, at: listenerMap?["address"] ?? node) }
+                // QUIC listens on UDP: it may share its address with a TCP listener (and does, to be advertised by Alt-Svc).
+                let transport = listener.protocol == .quic ? "udp " : ""
+                if listener.address.port != 0 { listenerAddresses.insert(transport + listener.address.description, at: listenerMap?["address"] ?? node) }
                 config.listeners.append(listener)
             }
         }

@@ -125,6 +125,7 @@ extension ListenerConfig {
             ("request_timeout", .duration(limits.requestTimeout ?? .zero)),
             ("max_concurrent_streams", .int(limits.maxConcurrentStreams)),
         ])))
+        if `protocol` == .quic { fields.append(("quic", quic.dumpValue)) }
         let router: ConfigDump = .map([("type", .string("router")), ("config", .map([("virtual_hosts", .list(self.router.virtualHosts.map(\.dumpValue)))]))])
         fields.append(("filters", .list(filters.map { .map([("type", .string($0.typeName)), ("config", $0.configDumpValue)]) } + [router])))
         return .map(fields)
@@ -286,6 +287,20 @@ extension ClusterConfig {
         }
         fields.append(("ring_hash", .map([("minimum_ring_size", .int(ringHashMinimumRingSize))])))
         fields.append(("maglev", .map([("table_size", .int(maglevTableSize))])))
+        return .map(fields)
+    }
+}
+
+extension QUICListenerConfig {
+    var dumpValue: ConfigDump {
+        var fields: [(String, ConfigDump)]
+        switch retry {
+        case .off: fields = [("retry", .string("off"))]
+        case .always: fields = [("retry", .string("always"))]
+        case .underLoad(let handshakes): fields = [("retry", .string("under_load")), ("retry_threshold", .int(handshakes))]
+        }
+        fields += [("max_connections", .int(maxConnections)), ("stateless_reset", .bool(statelessReset)),
+                   ("stream_window_bytes", .int(streamWindowBytes))]
         return .map(fields)
     }
 }

@@ -194,6 +194,7 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
             if closeConnectionAfter && head.version.major == 1 {
                 head.headers.replaceOrAdd(name: "connection", value: "close")
             }
+            if let altSvc = listener.altSvc { head.headers.replaceOrAdd(name: "alt-svc", value: altSvc) }
             responseHeadSent = true
             responseStatus = head.status
             responder?.writeResponse(.head(head))
