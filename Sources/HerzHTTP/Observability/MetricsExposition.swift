@@ -60,6 +60,7 @@ struct MetricsExposition {
                 coprocessors.map { (coprocLabels($0), Int($0.restarts)) })
         counter("herz_coproc_handshakes_total", "Successful coprocessor handshakes (first attach, restarts, upgrades)",
                 coprocessors.map { (coprocLabels($0), Int($0.handshakes)) })
+        out += FlowMetricsExposition(engine: kernel.flowControl).render()
         return out
     }
 
