@@ -59,6 +59,21 @@ extension AdminRoutes {
         let reloads: [String: Int]
         let rules: [Rule]
         let store: Store?
+
+        enum CodingKeys: String, CodingKey {
+            case generation, rulesFile, lastError, reloads, rules, store
+        }
+
+        /// Every top-level key is always there (`null` when empty), so clients can test for it.
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(generation, forKey: .generation)
+            try container.encode(rulesFile, forKey: .rulesFile)
+            try container.encode(lastError, forKey: .lastError)
+            try container.encode(reloads, forKey: .reloads)
+            try container.encode(rules, forKey: .rules)
+            try container.encode(store, forKey: .store)
+        }
     }
 
     static let flowKeysShown = 20
