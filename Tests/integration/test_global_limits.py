@@ -19,7 +19,7 @@ import time
 import pytest
 
 import herz_harness as h
-from test_flow_control import Client, flow, start
+from test_flow_control import Client, flow, paced, start
 
 RATE, BURST = 200, 100
 LEASE_CAP = min(16, BURST // 8)
@@ -70,32 +70,6 @@ def kernels(procs, tmp_path, redis, count, rules, workers=2, store_extra=""):
     return started
 
 
-def timed(port, path, rate, seconds, threads):
-    """`paced`, keeping each request's [send, answer] times."""
-    results, lock = [], threading.Lock()
-    t0 = time.monotonic()
-
-    def run(offset):
-        client, n = Client(port), 0
-        while True:
-            due = t0 + (offset + n * threads) / rate
-            if due - t0 >= seconds:
-                return
-            time.sleep(max(0.0, due - time.monotonic()))
-            sent = time.monotonic()
-            status, _ = client.get(path)
-            with lock:
-                results.append((sent, time.monotonic(), status))
-            n += 1
-
-    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(60)
-    return results
-
-
 CALL_TIMEOUT = 0.2
 
 
@@ -120,7 +94,8 @@ def test_two_kernels_share_one_redis_budget_within_the_bound(procs, tmp_path, re
     seconds, out = 3, {}
 
     def load(i):
-        out[i] = timed(fleet[i].port, "/small", rate=5 * RATE / 2, seconds=seconds, threads=6)
+        out[i] = [(sent, answered, status) for sent, answered, status, _ in
+                  paced(fleet[i].port, "/small", rate=5 * RATE / 2, seconds=seconds, threads=6)]
 
     threads = [threading.Thread(target=load, args=(i,)) for i in range(2)]
     for t in threads:
