@@ -156,6 +156,10 @@ public enum ConfigLoader {
 
         if let node = map["flow_control"] {
             config.flowControl = FlowControlDecoder.decode(node, clusters: definedClusters, context)
+        } else {
+            for filter in context.flowControlFilters {
+                context.report(.missingField(field: "flow_control", in: "the config (a flow_control filter needs the rules: flow_control: { rules: FILE })"), at: filter)
+            }
         }
 
         // References are checked last, against every cluster that parsed.

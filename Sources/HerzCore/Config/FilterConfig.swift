@@ -10,6 +10,7 @@ public enum FilterConfig: Sendable, Equatable {
     case jwtAuthn(JWTAuthnConfig)
     /// Only in a route's `per_filter_config`; a listener's filter list never holds it.
     case jwtAuthnPerRoute(JWTAuthnPerRouteConfig)
+    case flowControl(FlowControlFilterConfig)
 
     /// The type name as written in YAML.
     public var typeName: String {
@@ -19,6 +20,7 @@ public enum FilterConfig: Sendable, Equatable {
         case .localRateLimit: return "local_ratelimit"
         case .coproc: return "coproc"
         case .jwtAuthn, .jwtAuthnPerRoute: return "jwt_authn"
+        case .flowControl: return "flow_control"
         }
     }
 }
@@ -62,4 +64,12 @@ public struct LocalRateLimitConfig: Sendable, Equatable {
     public init(maxTokens: Int, tokensPerFill: Int, fillInterval: TimeAmount, statusCode: Int = 429) {
         self.maxTokens = maxTokens; self.tokensPerFill = tokensPerFill; self.fillInterval = fillInterval; self.statusCode = statusCode
     }
+}
+
+/// `flow_control`: enforces the rules of the top-level `flow_control: { rules: FILE }` section
+/// (docs/flow-control.md). Its `config` is optional; a route turns it off with
+/// `per_filter_config: { flow_control: { disabled: true } }`.
+public struct FlowControlFilterConfig: Sendable, Equatable {
+    public var disabled: Bool
+    public init(disabled: Bool = false) { self.disabled = disabled }
 }

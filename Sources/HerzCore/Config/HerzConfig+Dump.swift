@@ -156,6 +156,8 @@ extension FilterConfig {
             return .map([("disabled", .bool(true))])
         case .jwtAuthnPerRoute(.requirementName(let name)):
             return .map([("requirement_name", .string(name))])
+        case .flowControl(let config):
+            return .map(config.disabled ? [("disabled", .bool(true))] : [])
         }
     }
 }

@@ -14,6 +14,8 @@ final class ConfigDecodingContext {
     /// `requirement_name`s of routes' `per_filter_config.jwt_authn`, checked by ``ListenerDecoder``
     /// against the listener's `jwt_authn` filters once its router is decoded.
     var jwtRequirementReferences: [JWTRequirementReference] = []
+    /// Where `flow_control` filters are listed, checked against the `flow_control:` section at the end.
+    var flowControlFilters: [Node] = []
     /// Coprocessors defined outside the file (`--coproc` flags).
     var extraCoprocessors: [CoprocessorConfig] = []
 

@@ -41,7 +41,10 @@ extension AdminRoutes {
         let clusters: [Cluster]
     }
 
-    func flowClustersJSON() -> String {
+    func flowClustersJSON() -> String { encode(flowClustersBody()) }
+
+    /// The cluster section, also the `clusters` key of GET /flow.
+    func flowClustersBody() -> FlowClustersBody {
         let registry = kernel.flowClusters
         let now = FlowClusterRegistry.now()
         let clusters = registry.all().map { runtime -> FlowClustersBody.Cluster in
@@ -71,6 +74,6 @@ extension AdminRoutes {
                          lbPolicy: view.lbPolicy.rawValue, weightsApplied: view.weightsApply,
                          weightChanges: view.weightChanges, breaker: breaker, endpoints: endpoints)
         }
-        return encode(FlowClustersBody(windowSeconds: Double(registry.timing.windowNanos) / 1e9, clusters: clusters))
+        return FlowClustersBody(windowSeconds: Double(registry.timing.windowNanos) / 1e9, clusters: clusters)
     }
 }

@@ -24,6 +24,9 @@ public final class HerzKernel: @unchecked Sendable {
     /// Supervises the configured coprocessors (plus `--coproc` flags; reloads change the list) and carries calls.
     public let coprocessors: CoprocessorRuntime
     private let coprocDispatchers = KernelCoprocDispatchers()
+    /// The flow rules in force and the local limits' state, shared by every worker (HerzKernel+FlowControl).
+    public let flowControl: FlowControlEngine
+    let flowRulesWatcher: FlowRulesWatcher
     private let filters: FilterFactoryRegistry
     private let extraCoprocessors: [CoprocessorConfig]
     let configPath: String?
@@ -61,8 +64,14 @@ public final class HerzKernel: @unchecked Sendable {
         self.extraCoprocessors = extraCoprocessors
         var filters = FilterFactoryRegistry()
         filters.registerCoproc(dispatchers: coprocDispatchers)
-        self.filters = filters
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, workerCount))
+        let flowGlobals = FlowWorkerGlobals()
+        flowGlobals.install(eventLoops: Array(group.makeIterator()))
+        let flowControl = FlowControlEngine(program: Self.flowProgram(config, generation: 1, previous: nil), globals: flowGlobals)
+        self.flowControl = flowControl
+        filters.registerFlowControl(engine: flowControl)
+        self.filters = filters
+        self.flowRulesWatcher = FlowRulesWatcher(queue: AdminHandler.queue)
         self.adminGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.quiesce = ServerQuiescingHelper(group: group)
         let snapshot = try ConfigSnapshot(config: config, generation: 1, previous: nil, filters: filters)
@@ -98,6 +107,7 @@ public final class HerzKernel: @unchecked Sendable {
             startHealthCheckers(snapshot)
         }
         flowClusters.start(on: adminGroup.next())
+        startFlowRulesWatcher()
         coprocessors.start()
         ready.store(true, ordering: .releasing)
         for listener in snapshot.config.listeners {
@@ -159,6 +169,7 @@ public final class HerzKernel: @unchecked Sendable {
             logger.info("config reloaded", metadata: ["generation": "\(generation)", "file": "\(configPath)"])
             return .success(generation)
         } catch {
+            noteFlowReloadFailure(error)
             metrics.reloadsFailed.wrappingIncrement(ordering: .relaxed)
             lock.withLock { lastReloadError = "\(error)" }
             logger.error("config reload rejected; the previous config keeps serving\n\(error)")
@@ -198,9 +209,11 @@ public final class HerzKernel: @unchecked Sendable {
                     newBound[listener.name] = try bind(listener)
                 }
             }
+            let previous = snapshot
             snapshot = next
             flowClusters.apply(config.flowControl?.rules.clusters ?? [], clusters: next.clusters)
             for worker in workers { worker.eventLoop.execute { worker.install(next) } }
+            applyFlowControl(config, previous: previous.config)
             let keep = Set(config.listeners.map(\.name))
             for (name, bound) in boundListeners where !keep.contains(name) {
                 for channel in bound.channels { channel.close(promise: nil) }
@@ -256,8 +269,10 @@ public final class HerzKernel: @unchecked Sendable {
         }
         coprocessors.shutdown()
         flowClusters.stop()
+        flowRulesWatcher.stop()
         for worker in workers {
             try? worker.eventLoop.submit {
+                self.flowControl.globals.current?.shutdown()
                 worker.accessLog?.flush()
                 worker.shutdownClusters()
             }.wait()

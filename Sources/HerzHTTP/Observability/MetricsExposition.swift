@@ -61,6 +61,7 @@ struct MetricsExposition {
         counter("herz_coproc_handshakes_total", "Successful coprocessor handshakes (first attach, restarts, upgrades)",
                 coprocessors.map { (coprocLabels($0), Int($0.handshakes)) })
         out += flowClusterFamilies()
+        out += FlowMetricsExposition(engine: kernel.flowControl).render()
         return out
     }
 
