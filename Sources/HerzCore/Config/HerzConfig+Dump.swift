@@ -138,6 +138,10 @@ extension FilterConfig {
             return .map([("disabled", .bool(true))])
         case .jwtAuthnPerRoute(.requirementName(let name)):
             return .map([("requirement_name", .string(name))])
+        case .aesGCM(let config):
+            return config.dumpValue
+        case .aesGCMPerRoute(let config):
+            return config.dumpValue
         }
     }
 }
