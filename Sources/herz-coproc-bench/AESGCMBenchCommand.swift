@@ -25,7 +25,7 @@ struct AESGCMBenchCommand: ParsableCommand {
     @Option(name: .customLong("chunk-bytes"), help: "Plaintext bytes per call and per sealed chunk.") var chunkBytes = 16 * 1024
     @Option(name: .customLong("message-chunks"), help: "Chunks per sealed message (then the stream ends and a new one starts).")
     var messageChunks = 64
-    @Option(help: "Streams in flight on the ring.") var window = 4
+    @Option(help: "Streams in flight on the ring.") var window = 16
     @Option(name: .customLong("server-cpu"), help: "Pin herz-aesgcm to this core with taskset.") var serverCPU: Int?
     @Option(help: "The herz-aesgcm executable (default: next to this one).") var aesgcm: String?
 
@@ -42,9 +42,11 @@ struct AESGCMBenchCommand: ParsableCommand {
         let plaintext = (0..<chunkBytes).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
 
         progress("in-process swift-crypto AES.GCM.seal")
-        let reference = try Self.inProcessSwiftCrypto(key: key, chunk: plaintext, durationNanos: durationNanos)
+        let reference = try Self.perCPUSecond { try Self.inProcessSwiftCrypto(key: key, chunk: plaintext, durationNanos: durationNanos) }
         progress("in-process StreamSealer")
-        let sealer = try Self.inProcessSealer(key: key, chunk: plaintext, messageChunks: messageChunks, durationNanos: durationNanos)
+        let sealer = try Self.perCPUSecond {
+            try Self.inProcessSealer(key: key, chunk: plaintext, messageChunks: messageChunks, durationNanos: durationNanos)
+        }
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herz-crypto-bench.\(getpid())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -72,14 +74,34 @@ struct AESGCMBenchCommand: ParsableCommand {
         // Of every message's calls (head, chunks, end) only the chunk calls carry plaintext.
         let bodyCalls = ring.calls * messageChunks / (messageChunks + 2)
         let ringMBps = Double(bodyCalls * chunkBytes) / (Double(ring.elapsedNanos) / 1e9) / 1e6
+        let coprocessorCPU = serverCPU / (Double(ring.elapsedNanos) / 1e9)
+        let ringPerCore = coprocessorCPU > 0 ? ringMBps / coprocessorCPU : 0
         let result: [String: Any] = [
             "chunk_bytes": chunkBytes, "window": window, "duration_s": duration,
-            "swift_crypto_mb_s": reference, "stream_sealer_mb_s": sealer, "ring_mb_s": ringMBps,
+            "swift_crypto_mb_s": reference.wall, "swift_crypto_mb_cpu_s": reference.perCPU,
+            "stream_sealer_mb_s": sealer.wall, "stream_sealer_mb_cpu_s": sealer.perCPU,
+            "ring_mb_s": ringMBps, "ring_mb_coprocessor_cpu_s": ringPerCore,
             "ring_failed_calls": ring.failures.values.reduce(0, +),
-            "coprocessor_cpu_fraction": serverCPU / (Double(ring.elapsedNanos) / 1e9),
-            "ratio_ring_vs_swift_crypto": ringMBps / reference,
+            "coprocessor_cpu_fraction": coprocessorCPU,
+            "ratio_ring_vs_swift_crypto": ringMBps / reference.wall,
+            "ratio_per_core": ringPerCore / reference.perCPU,
         ]
         print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+    }
+
+    /// Runs an in-process measurement (MB per wall second) and also divides its MB by the CPU time
+    /// this thread got meanwhile: on a shared machine the thread may not have had its core alone.
+    static func perCPUSecond(_ measure: () throws -> Double) rethrows -> (wall: Double, perCPU: Double) {
+        func threadCPU() -> Double {
+            var spec = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+            return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+        }
+        let cpuBefore = threadCPU()
+        let wallBefore = MonotonicClock.nanos()
+        let wall = try measure()
+        let share = (threadCPU() - cpuBefore) / (Double(MonotonicClock.nanos() - wallBefore) / 1e9)
+        return (wall, share > 0 ? wall / min(share, 1) : wall)
     }
 
     /// MB/s of `AES.GCM.seal` over `chunk`, a fresh random nonce per chunk as a sealer must use.
@@ -158,6 +180,11 @@ struct SealWorkload: RingWorkload {
         let end = step == messageChunks + 1
         return CoprocCall(callId: 0, streamId: state.id, deadlineNanos: 0, phase: .responseBody, endStream: end,
                           body: end ? ByteBuffer() : chunk, route: "bench", filterConfig: settings)
+    }
+
+    /// The session that held the message's state is gone: the slot's next call starts a new message.
+    mutating func failed(stream slot: UInt64) {
+        streams[slot] = nil
     }
 
     func check(_ result: AnswerResult, stream slot: UInt64) throws {

@@ -8,6 +8,12 @@ protocol RingWorkload {
     var coprocessorName: String { get }
     mutating func call(stream: UInt64) -> CoprocCall
     func check(_ result: AnswerResult, stream: UInt64) throws
+    /// The slot's call got the failure policy (its session was lost): a stateful workload starts over.
+    mutating func failed(stream: UInt64)
+}
+
+extension RingWorkload {
+    mutating func failed(stream: UInt64) {}
 }
 
 /// Drives calls through the kernel's coprocessor dispatcher on its event loop, as the `coproc`
@@ -71,6 +77,7 @@ final class RingLoad {
                 // The session went away (the supervisor declared it hung, the coprocessor died):
                 // count it, and let the runtime reconnect before the next call.
                 recorder.fail(reason: reason)
+                workload.failed(stream: stream)
                 now = MonotonicClock.nanos()
                 retryAfterFailure = true
             }
