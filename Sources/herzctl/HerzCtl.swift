@@ -14,6 +14,6 @@ struct HerzCtl: ParsableCommand {
             Exit status: 0 success; 1 the kernel said no (not ready, reload rejected, HTTP error); \
             2 the admin API could not be reached or did not answer.
             """,
-        subcommands: [StatusCommand.self, ReloadCommand.self, ClustersCommand.self, CoprocCommand.self]
+        subcommands: [StatusCommand.self, ReloadCommand.self, ClustersCommand.self, CoprocCommand.self, FlowCommand.self]
     )
 }

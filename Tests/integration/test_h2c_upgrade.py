@@ -45,7 +45,7 @@ def test_upgrade_without_http2_settings_is_served_as_http11(procs):
     k = procs.kernel(h.BASIC_CONFIG, [up])
     code, out, err = h.curl("-v", "-H", "Upgrade: h2c", "-H", "Connection: Upgrade", f"{k.url}/small")
     assert code == 0, err
-    assert "< HTTP/1.1 200" in err and "101" not in err
+    assert "< HTTP/1.1 200" in err and "< HTTP/1.1 101" not in err  # not "101": the port may contain it
     assert out == "Hello, World!"
     # The connection stays usable for a pipelined request after the declined upgrade.
     reqs = (b"GET /status/201 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
@@ -70,7 +70,7 @@ def test_body_too_large_to_hold_is_served_as_http11(procs, tmp_path):
     # `Expect:` off, so curl sends the body right behind the upgrade request.
     code, out, err = h.curl("-v", "--http2", "-H", "Expect:", "--data-binary", f"@{f}", f"{k.url}/echo")
     assert code == 0, err
-    assert "< HTTP/1.1 200" in err and "101" not in err
+    assert "< HTTP/1.1 200" in err and "< HTTP/1.1 101" not in err  # not "101": the port may contain it
     assert out == "z" * 100_000
 
 

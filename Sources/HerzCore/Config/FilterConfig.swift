@@ -13,6 +13,7 @@ public enum FilterConfig: Sendable, Equatable {
     case aesGCM(AESGCMConfig)
     /// Only in a route's `per_filter_config`; a listener's filter list never holds it.
     case aesGCMPerRoute(AESGCMPerRouteConfig)
+    case flowControl(FlowControlFilterConfig)
 
     /// The type name as written in YAML.
     public var typeName: String {
@@ -23,6 +24,7 @@ public enum FilterConfig: Sendable, Equatable {
         case .coproc: return "coproc"
         case .jwtAuthn, .jwtAuthnPerRoute: return "jwt_authn"
         case .aesGCM, .aesGCMPerRoute: return "aes_gcm"
+        case .flowControl: return "flow_control"
         }
     }
 }
@@ -66,4 +68,12 @@ public struct LocalRateLimitConfig: Sendable, Equatable {
     public init(maxTokens: Int, tokensPerFill: Int, fillInterval: TimeAmount, statusCode: Int = 429) {
         self.maxTokens = maxTokens; self.tokensPerFill = tokensPerFill; self.fillInterval = fillInterval; self.statusCode = statusCode
     }
+}
+
+/// `flow_control`: enforces the rules of the top-level `flow_control: { rules: FILE }` section
+/// (docs/flow-control.md). Its `config` is optional; a route turns it off with
+/// `per_filter_config: { flow_control: { disabled: true } }`.
+public struct FlowControlFilterConfig: Sendable, Equatable {
+    public var disabled: Bool
+    public init(disabled: Bool = false) { self.disabled = disabled }
 }

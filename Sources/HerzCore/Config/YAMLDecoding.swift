@@ -17,6 +17,8 @@ final class ConfigDecodingContext {
     /// Routes' `per_filter_config.aes_gcm`, checked by ``ListenerDecoder`` against the listener's
     /// `aes_gcm` filters once its router is decoded.
     var aesGCMOverrides: [AESGCMOverrideReference] = []
+    /// Where `flow_control` filters are listed, checked against the `flow_control:` section at the end.
+    var flowControlFilters: [Node] = []
     /// Coprocessors defined outside the file (`--coproc` flags).
     var extraCoprocessors: [CoprocessorConfig] = []
 
@@ -29,6 +31,9 @@ final class ConfigDecodingContext {
     func report(_ kind: ConfigError.Kind, at node: Node?) { report(kind, at: node?.mark) }
 
     func report(_ kind: ConfigError.Kind, at mark: Mark?) { errors.append(ConfigError(kind, at: location(mark))) }
+
+    /// A problem of the flow-rules file, at its own position in that file.
+    func report(flow diagnostic: FlowDiagnostic) { errors.append(ConfigError(.flowRules(diagnostic), at: diagnostic.location)) }
 
     /// A mapping whose keys must all be in `known`; `required` keys missing are reported at the
     /// mapping. Returns `nil` (after reporting) when `node` is not a mapping.

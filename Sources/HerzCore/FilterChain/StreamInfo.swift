@@ -16,6 +16,11 @@ public final class StreamInfo {
     /// Free-form per-stream metadata filters may set for later filters and the router
     /// (e.g. verified JWT claims). Keys are namespaced by filter type: `jwt_authn.sub`.
     public var metadata: [String: String] = [:]
+    /// Metadata whose value travels in a request header that only the filter declaring it can
+    /// set (it removes that header from every incoming request): metadata key → lower-case header
+    /// name. `jwt_authn` declares `jwt.CLAIM` for its `claim_to_headers`, so later filters (flow
+    /// rules' `metadata["jwt.sub"]`) read verified claims without a copy per request.
+    public var headerMetadata: [String: String] = [:]
     /// The request id (`x-request-id`), generated if the client did not send one.
     public var requestID: String
     /// Unique among the streams of this process (never 0): names the stream to coprocessors

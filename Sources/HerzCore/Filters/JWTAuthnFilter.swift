@@ -9,7 +9,9 @@ import NIOHTTP1
 /// filter (the generic `coproc` filter with phase `request_headers` and the rule's settings) and
 /// hands it this and every later callback; otherwise it passes everything on. The call filter
 /// carries the coprocessor's answer (header edits, 401/403 local reply) and its `on_failure`
-/// policy. Owned by the stream's event loop.
+/// policy. It declares each `claim_to_headers` claim as metadata `jwt.CLAIM` read from that header
+/// (``StreamInfo/headerMetadata``): the header was removed above, so only a verified value is there.
+/// Owned by the stream's event loop.
 public final class JWTAuthnFilter: HTTPFilter {
     private let table: JWTAuthnRequirementTable
     private let streamInfo: StreamInfo
@@ -24,6 +26,9 @@ public final class JWTAuthnFilter: HTTPFilter {
 
     public func decodeHeaders(_ head: inout HTTPRequestHead, endStream: Bool, callbacks: FilterCallbacks) -> FilterHeadersStatus {
         for name in table.outputHeaders { head.headers.remove(name: name) }
+        if !table.claimMetadata.isEmpty {
+            streamInfo.headerMetadata.merge(table.claimMetadata) { current, _ in current }
+        }
         guard let call = table.call(for: head, route: streamInfo.route) else { return .continue }
         let filter = makeCallFilter(call, streamInfo)
         callFilter = filter

@@ -22,6 +22,8 @@ public struct JWTAuthnRequirementTable: Sendable {
     let named: [String: CoprocFilterConfig]
     /// Lower-case headers the providers write (``JWTAuthnConfig/outputHeaders``).
     public let outputHeaders: [String]
+    /// `jwt.CLAIM` → the header its verified value is written to (``StreamInfo/headerMetadata``).
+    public let claimMetadata: [String: String]
 
     public init(config: JWTAuthnConfig) {
         func call(_ requirement: JWTRequirement) -> CoprocFilterConfig {
@@ -31,6 +33,13 @@ public struct JWTAuthnRequirementTable: Sendable {
         rules = config.rules.map { Rule(match: try? CompiledRouteMatch($0.match), call: $0.requires.map(call)) }
         named = config.requirementMap.mapValues(call)
         outputHeaders = config.outputHeaders
+        var claims: [String: String] = [:]
+        for provider in config.providers {
+            for claim in provider.claimToHeaders where claims["jwt.\(claim.claimName)"] == nil {
+                claims["jwt.\(claim.claimName)"] = claim.headerName.lowercased()
+            }
+        }
+        claimMetadata = claims
     }
 
     /// The call to make for a request on `route`, or nil when it needs no token.

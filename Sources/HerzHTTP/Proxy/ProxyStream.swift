@@ -44,7 +44,7 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
     var exchange: UpstreamExchange?
     var waiter: (pool: EndpointPool, id: Int)?
     var attempts = 0
-    var attemptEndpoint: Int?
+    var currentAttempt: WorkerCluster.Attempt?
     var triedEndpoints: [Int] = []
     var countedActiveRequest = false
     /// Token of the route timeout in the worker's ``DeadlineQueue`` (nil: none running).
@@ -194,6 +194,7 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
             if closeConnectionAfter && head.version.major == 1 {
                 head.headers.replaceOrAdd(name: "connection", value: "close")
             }
+            if let altSvc = listener.altSvc { head.headers.replaceOrAdd(name: "alt-svc", value: altSvc) }
             responseHeadSent = true
             responseStatus = head.status
             responder?.writeResponse(.head(head))

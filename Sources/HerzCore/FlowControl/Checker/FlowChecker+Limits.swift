@@ -14,6 +14,12 @@ extension FlowChecker {
         let key = fields["key"].map { limitKey($0) } ?? FlowKey([])
         let scope = limitScope(fields, at: node.location)
         guard let kind, let key, let scope else { return nil }
+        if case .global = scope, case .rate(let rate, let burst) = kind, !FlowGlobalBucket.canRepresent(rate: rate, burst: burst) {
+            report(.outOfRange(key: "burst", value: "\(burst) with rate \(rate)",
+                               accepted: "smaller for a global limit (the store counts burst × period in µs exactly below 2^53)"),
+                   at: fields["burst"]?.location ?? fields["rate"]?.location ?? node.location)
+            return nil
+        }
         return FlowLimit(kind: kind, key: key, scope: scope, location: node.location)
     }
 

@@ -71,6 +71,19 @@ public enum FlowQueryString {
         return result
     }
 
+    /// The first value of parameter `name` in `query` (percent-decoded, `+` as space), without
+    /// building the whole map: what a ``FlowRequest`` adapter answers per lookup.
+    public static func first<S: StringProtocol>(_ name: String, in query: S) -> String? {
+        for pair in query.split(separator: "&") {
+            let equals = pair.firstIndex(of: "=")
+            let rawName = equals.map { pair[..<$0] } ?? pair[...]
+            let plain = !rawName.contains("%") && !rawName.contains("+")
+            guard plain ? rawName == name : decode(rawName) == name else { continue }
+            return equals.map { decode(pair[pair.index(after: $0)...]) } ?? ""
+        }
+        return nil
+    }
+
     public static func decode<S: StringProtocol>(_ text: S) -> String {
         let bytes = Array(text.utf8)
         var output: [UInt8] = []

@@ -69,6 +69,15 @@ public struct FlowKeyedTable<Entry: FlowKeyedState>: Sendable, Equatable {
         }
     }
 
+    /// At most `limit` entries, sorted by key (for `/flow`; a bounded view of a table that may hold
+    /// many keys).
+    public func entries(upTo limit: Int) -> [(key: String, entry: Entry)] {
+        entries.prefix(max(0, limit)).map { (key: $0.key, entry: $0.value) }.sorted { $0.key < $1.key }
+    }
+
+    /// The entry keys share once the table is full.
+    public var overflowEntry: Entry { overflow }
+
     /// Drops every pristine entry.
     public mutating func sweep(now: UInt64) {
         entries = entries.filter { !$0.value.isPristine(now: now) }

@@ -76,6 +76,14 @@ public struct FlowTokenBucket: Sendable, Equatable {
         return .limit(retryAfterNanos: wait)
     }
 
+    /// Gives back one token taken at `now` (a later limit refused the same request): the level rises
+    /// by one token (paying back a reservation's debt first), never above `burst`.
+    public mutating func refund(now: UInt64) {
+        advance(to: now)
+        let (sum, overflow) = level.addingReportingOverflow(unitsPerToken)
+        level = overflow ? capacity : min(capacity, sum)
+    }
+
     /// Nanoseconds until a token is available (0 when one is).
     public func waitNanos(now: UInt64) -> UInt64 {
         var copy = self

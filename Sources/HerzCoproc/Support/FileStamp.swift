@@ -2,7 +2,8 @@ import Glibc
 
 /// What `stat` says about a file that changes when it is rewritten in place or replaced by a rename:
 /// device, inode, size, modification and status-change times (nanoseconds). Equal stamps mean
-/// "assume unchanged". Coprocessors that watch key or config files (herz-jwt, herz-aesgcm) poll it.
+/// "assume unchanged". Coprocessors that watch key or config files (herz-jwt, herz-aesgcm) and the
+/// kernel watching its flow-rules file poll it. (In HerzCoproc, which both the kernel and the SDK use.)
 public struct FileStamp: Equatable, Sendable {
     public let device: UInt64
     public let inode: UInt64
