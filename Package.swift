@@ -179,11 +179,13 @@ if !coreOnly {
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             ]
         ),
-        // bench/coproc: coprocessor call round trip, in-process vs unix socket vs the kernel's rings.
+        // bench/coproc: coprocessor call round trip, in-process vs unix socket vs the kernel's rings;
+        // bench/crypto: herz-aesgcm and herz-jwt through the same kernel client.
         .executableTarget(
             name: "herz-coproc-bench",
             dependencies: [
-                "HerzHTTP", "HerzCore", "HerzCoproc", "HerzCoprocFilter", "HerzCoprocSDK", "CHerzSys",
+                "HerzHTTP", "HerzCore", "HerzCoproc", "HerzCoprocFilter", "HerzCoprocSDK", "CHerzSys", "HerzAESGCM",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

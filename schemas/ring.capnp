@@ -34,7 +34,7 @@ struct Call {
   streamId @1 :UInt64;        # the kernel stream; a coprocessor may keep per-stream state under it
   deadlineNanos @2 :UInt64;   # CLOCK_MONOTONIC nanoseconds after which the kernel has given up
   phase @3 :Phase;
-  endStream @4 :Bool;         # no more body or trailers follow in this direction
+  endStream @4 :Bool;         # *Headers: no body or trailers follow; *Body: the body is complete (trailers may follow)
   headers @5 :List(Header);   # *Headers and *Trailers phases
   body @6 :Data;              # *Body phases (may be empty with endStream = true)
   route @7 :Text;             # the matched route's name ("" when unnamed)

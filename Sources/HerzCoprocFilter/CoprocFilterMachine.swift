@@ -20,7 +20,13 @@ import NIOCore
 ///   an outcome delivered synchronously from inside the dispatch sees a consistent machine;
 /// - after a local reply or ``streamComplete()`` no call is sent; outcomes of calls that are not the
 ///   one in flight are ignored; ``Action/streamEnded(reset:)`` is emitted once, only if a call was made,
-///   after ``Action/cancelCall(seq:)`` of a call still in flight.
+///   after ``Action/cancelCall(seq:)`` of a call still in flight;
+/// - a direction whose body goes to the coprocessor (its body phase is listed, or a hold sends it
+///   there) gets exactly one body call with `endStream = true` once its body is complete, also when
+///   trailers end the message: then an extra body call (the bytes kept back, often none) says so
+///   before the trailers move on, and its answer's body leaves without ending the message. So a
+///   coprocessor that holds bytes back (a streaming transform, an AEAD's final chunk) always gets to
+///   release them, whatever ends the message.
 public struct CoprocFilterMachine {
     /// What the adapter must do, in order.
     public enum Action: Equatable {
@@ -65,6 +71,8 @@ public struct CoprocFilterMachine {
         var endDone = false
         var sawTrailers = false
         var bodyCallMade = false
+        /// A body call with `endStream` went out: the coprocessor knows the body is complete.
+        var bodyEndSent = false
         var collected: ByteBuffer?
         var kept: ByteBuffer?
         var emittedBytes = 0
@@ -89,13 +97,14 @@ public struct CoprocFilterMachine {
 
     private enum Flight {
         case headers(CoprocDirection, endStream: Bool)
-        /// `collected`: the body gathered for a `stopAllIteration…` answer.
-        case data(CoprocDirection, sent: ByteBuffer, endStream: Bool, collected: Bool)
+        /// `collected`: the body gathered for a `stopAllIteration…` answer. `trailersFollow`: the
+        /// call ends the body but trailers end the message, so its answer must not end it.
+        case data(CoprocDirection, sent: ByteBuffer, endStream: Bool, collected: Bool, trailersFollow: Bool)
         case trailers(CoprocDirection)
 
         var direction: CoprocDirection {
             switch self {
-            case .headers(let d, _), .data(let d, _, _, _), .trailers(let d): return d
+            case .headers(let d, _), .data(let d, _, _, _, _), .trailers(let d): return d
             }
         }
     }
@@ -186,7 +195,7 @@ public struct CoprocFilterMachine {
             side.sawTrailers = true
         }
         let wanted = self.phases.contains(direction.trailersPhase)
-        if self.isIdle(direction) && !wanted {
+        if self.isIdle(direction) && !wanted && !self.owesBodyEnd(direction) {
             self.update(direction) { $0.endDone = true }
             return .pass
         }
@@ -269,13 +278,20 @@ public struct CoprocFilterMachine {
             if self.side(direction).hold == .collect {
                 // The body is complete: it goes first, the trailers wait for its answer.
                 self.queue.insert(work, at: 0)
-                self.sendCollected(direction, endStream: false)
+                self.sendCollected(direction, endStream: true, trailersFollow: true)
                 return
             }
             var kept: ByteBuffer?
             self.update(direction) { side in
                 kept = side.kept
                 side.kept = nil
+            }
+            if self.owesBodyEnd(direction) {
+                // Tell the coprocessor the body ended (with what it asked us to keep) before the
+                // trailers move on; they wait for the answer.
+                self.queue.insert(work, at: 0)
+                self.sendData(direction, kept ?? ByteBuffer(), endStream: true, collected: false, trailersFollow: true)
+                return
             }
             if let kept { self.emit(direction, kept, endStream: false) }
             if self.phases.contains(direction.trailersPhase) {
@@ -286,19 +302,23 @@ public struct CoprocFilterMachine {
         }
     }
 
-    private mutating func sendCollected(_ direction: CoprocDirection, endStream: Bool) {
+    private mutating func sendCollected(_ direction: CoprocDirection, endStream: Bool, trailersFollow: Bool = false) {
         var body = ByteBuffer()
         self.update(direction) { side in
             body = side.collected ?? ByteBuffer()
             side.collected = nil
         }
-        self.sendData(direction, body, endStream: endStream, collected: true)
+        self.sendData(direction, body, endStream: endStream, collected: true, trailersFollow: trailersFollow)
     }
 
-    private mutating func sendData(_ direction: CoprocDirection, _ body: ByteBuffer, endStream: Bool, collected: Bool) {
-        self.update(direction) { $0.bodyCallMade = true }
-        self.send(.data(direction, sent: body, endStream: endStream, collected: collected), phase: direction.bodyPhase,
-                  endStream: endStream, body: body)
+    private mutating func sendData(_ direction: CoprocDirection, _ body: ByteBuffer, endStream: Bool, collected: Bool,
+                                   trailersFollow: Bool = false) {
+        self.update(direction) { side in
+            side.bodyCallMade = true
+            if endStream { side.bodyEndSent = true }
+        }
+        self.send(.data(direction, sent: body, endStream: endStream, collected: collected, trailersFollow: trailersFollow),
+                  phase: direction.bodyPhase, endStream: endStream, body: body)
     }
 
     private mutating func send(_ flight: Flight, phase: CallPhase, endStream: Bool, headers: [WireHeader] = [],
@@ -322,8 +342,9 @@ public struct CoprocFilterMachine {
         switch (flight, result) {
         case (.headers(let direction, let endStream), .headers(let status, let mutation)):
             self.applyHeaders(direction, endStream: endStream, status: status, mutation: mutation)
-        case (.data(let direction, let sent, let endStream, let collected), .data(let status, let body)):
-            self.applyData(direction, sent: sent, endStream: endStream, collected: collected, status: status, body: body)
+        case (.data(let direction, let sent, let endStream, let collected, let trailersFollow), .data(let status, let body)):
+            // A body call that ended the body while trailers end the message does not end it.
+            self.applyData(direction, sent: sent, endsMessage: endStream && !trailersFollow, collected: collected, status: status, body: body)
         case (.trailers(let direction), .trailers(_, let mutation)):
             if !mutation.isEmpty { self.actions.append(.mutateTrailers(direction, mutation)) }
             self.finishSide(direction)
@@ -357,24 +378,26 @@ public struct CoprocFilterMachine {
         self.tryRelease(direction)
     }
 
-    private mutating func applyData(_ direction: CoprocDirection, sent: ByteBuffer, endStream: Bool, collected: Bool,
+    /// `endsMessage`: the call carried `endStream` and no trailers follow.
+    private mutating func applyData(_ direction: CoprocDirection, sent: ByteBuffer, endsMessage: Bool, collected: Bool,
                                     status: RemoteDataStatus, body: ByteBuffer?) {
+        let bodyEnded = self.side(direction).bodyEndSent
         switch status {
         case .continue:
-            self.emit(direction, body ?? sent, endStream: endStream)
+            self.emit(direction, body ?? sent, endStream: endsMessage)
             self.update(direction) { side in if side.hold == .untilDataContinue { side.hold = .none } }
         case .stopIterationNoBuffer:
-            if endStream { self.emit(direction, ByteBuffer(), endStream: true) }
+            if endsMessage { self.emit(direction, ByteBuffer(), endStream: true) }
         case .stopIterationAndBuffer, .stopIterationAndWatermark:
             let keep = body ?? sent
-            if endStream {
-                self.emit(direction, keep, endStream: true)  // nothing follows to prepend it to
+            if bodyEnded {
+                self.emit(direction, keep, endStream: endsMessage)  // nothing follows to prepend it to
             } else if keep.readableBytes > 0 {
                 self.update(direction) { $0.kept = keep }
             }
         }
         if collected { self.update(direction) { $0.hold = .none } }
-        if endStream {
+        if endsMessage {
             self.finishSide(direction)
         } else {
             self.tryRelease(direction)
@@ -461,6 +484,13 @@ public struct CoprocFilterMachine {
 
     private func bodyGoesToCoprocessor(_ direction: CoprocDirection) -> Bool {
         self.phases.contains(direction.bodyPhase) || self.side(direction).hold == .untilDataContinue
+    }
+
+    /// The body goes to the coprocessor but it was not told yet that the body is complete (the
+    /// message had a body — its head did not end it — and trailers are ending it).
+    private func owesBodyEnd(_ direction: CoprocDirection) -> Bool {
+        let side = self.side(direction)
+        return !side.endWithHead && !side.bodyEndSent && self.bodyGoesToCoprocessor(direction)
     }
 
     /// Body of this direction waiting in the filter: queued chunks, a collected body, kept bytes.

@@ -26,18 +26,23 @@ public struct CoprocHTTPFilterFactory: HTTPFilterFactory {
 extension FilterFactoryRegistry {
     /// Registers the filter types that run on coprocessors: `coproc` (then
     /// `makeFilterFactories(configs, registry: registry)` builds ``CoprocHTTPFilterFactory``s whose
-    /// filters reach coprocessors through `dispatchers`) and `jwt_authn` (whose calls are
-    /// ``CoprocHTTPFilter``s on the same dispatchers).
+    /// filters reach coprocessors through `dispatchers`), `jwt_authn` and `aes_gcm` (whose calls
+    /// are ``CoprocHTTPFilter``s on the same dispatchers).
     public mutating func registerCoproc(dispatchers: CoprocDispatcherProvider) {
         self.register(type: "coproc") { config in
             guard case .coproc(let coproc) = config else { return nil }
             return CoprocHTTPFilterFactory(config: coproc, dispatchers: dispatchers)
         }
+        let makeCallFilter: CoprocCallFilterMaker = { call, streamInfo in
+            CoprocHTTPFilter(config: call, dispatcher: dispatchers.dispatcher(for: streamInfo), streamInfo: streamInfo)
+        }
         self.register(type: "jwt_authn") { config in
             guard case .jwtAuthn(let jwt) = config else { return nil }
-            return JWTAuthnFilterFactory(config: jwt) { call, streamInfo in
-                CoprocHTTPFilter(config: call, dispatcher: dispatchers.dispatcher(for: streamInfo), streamInfo: streamInfo)
-            }
+            return JWTAuthnFilterFactory(config: jwt, makeCallFilter: makeCallFilter)
+        }
+        self.register(type: "aes_gcm") { config in
+            guard case .aesGCM(let aes) = config else { return nil }
+            return AESGCMFilterFactory(config: aes, makeCallFilter: makeCallFilter)
         }
     }
 }

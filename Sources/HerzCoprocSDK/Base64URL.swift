@@ -16,6 +16,14 @@ public enum Base64URL {
 
     /// The bytes `text` encodes, or `nil` when it is not strict, canonical base64url.
     public static func decode<Text: Collection>(_ text: Text) -> [UInt8]? where Text.Element == UInt8 {
+        // Callers in other modules get this generic function unspecialised, which iterates through
+        // witness tables byte by byte (a JWT's segments showed up in herz-jwt's profile): contiguous
+        // text (arrays, slices, most strings' UTF-8) goes through the one specialised loop instead.
+        if let decoded = text.withContiguousStorageIfAvailable({ decodeBytes($0) }) { return decoded }
+        return decodeBytes(text)
+    }
+
+    private static func decodeBytes<Text: Collection>(_ text: Text) -> [UInt8]? where Text.Element == UInt8 {
         guard text.count % 4 != 1 else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(text.count * 3 / 4)

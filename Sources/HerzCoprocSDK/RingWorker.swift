@@ -150,7 +150,7 @@ final class RingWorker: @unchecked Sendable {
 
     /// Encodes `answer` straight into the ring; returns its bytes when the ring is full.
     private func write(_ answer: CoprocAnswer, producer: inout RingProducer) -> [UInt8]? {
-        var size = min(producer.maxFrame, 1024)
+        var size = min(producer.maxFrame, Self.sizeGuess(answer))
         while true {
             do {
                 switch try producer.write(size: size, fill: { try WireCodec.encode(answer, into: $0) }) {
@@ -167,6 +167,16 @@ final class RingWorker: @unchecked Sendable {
             } catch {
                 return write(Self.tooLarge(answer), producer: &producer)
             }
+        }
+    }
+
+    /// A first guess at the answer's framed size that holds its body, so a large body is encoded
+    /// once (the encoder runs again with the exact size only when a guess is short, e.g. many headers).
+    private static func sizeGuess(_ answer: CoprocAnswer) -> Int {
+        switch answer.result {
+        case .data(_, let body?): return body.readableBytes + 1024
+        case .localReply(let reply): return reply.body.readableBytes + 1024
+        default: return 1024
         }
     }
 

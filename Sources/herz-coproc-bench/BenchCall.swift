@@ -34,6 +34,18 @@ struct BenchCall {
     }
 }
 
+extension BenchCall: RingWorkload {
+    var coprocessorName: String { Self.coprocessorName }
+
+    mutating func call(stream: UInt64) -> CoprocCall {
+        var next = call
+        next.streamId = stream
+        return next
+    }
+
+    func check(_ result: AnswerResult, stream: UInt64) throws { try check(result) }
+}
+
 /// A benchmark failure with a message for the operator.
 struct BenchError: Error, CustomStringConvertible {
     let description: String

@@ -2,17 +2,32 @@ import HerzCoproc
 import HerzCoprocFilter
 import NIOCore
 
+/// What a ``RingLoad`` sends: the next call of the stream in a window slot, and the check of its
+/// answer (which throws to fail the run). Called on the load's event loop only.
+protocol RingWorkload {
+    var coprocessorName: String { get }
+    mutating func call(stream: UInt64) -> CoprocCall
+    func check(_ result: AnswerResult, stream: UInt64) throws
+    /// The slot's call got the failure policy (its session was lost): a stateful workload starts over.
+    mutating func failed(stream: UInt64)
+}
+
+extension RingWorkload {
+    mutating func failed(stream: UInt64) {}
+}
+
 /// Drives calls through the kernel's coprocessor dispatcher on its event loop, as the `coproc`
 /// filter does: keeps `window` calls outstanding (1 = closed loop; each answer's completion
 /// starts the next call, or schedules it at the pacer's next slot) until the duration has passed,
 /// then waits for the calls still out. A call that fails by the coprocessor's failure policy (the
-/// session was lost) is counted and retried after 1 ms; an answer that is not the echo fails the run.
+/// session was lost) is counted and retried after 1 ms; an answer that fails the workload's check
+/// fails the run.
 ///
 /// Event-loop owned: created, run and completed on `eventLoop`.
 final class RingLoad {
     private let dispatcher: CoprocCallDispatcher
     private let eventLoop: EventLoop
-    private let call: BenchCall
+    private var workload: any RingWorkload
     private let window: Int
     private let durationNanos: UInt64
     private let timed: Bool
@@ -24,11 +39,11 @@ final class RingLoad {
     private let promise: EventLoopPromise<Measurement>
 
     /// `timed`: record each call's latency (latency runs); otherwise only count calls.
-    init(dispatcher: CoprocCallDispatcher, eventLoop: EventLoop, call: BenchCall, window: Int, durationNanos: UInt64,
+    init(dispatcher: CoprocCallDispatcher, eventLoop: EventLoop, workload: any RingWorkload, window: Int, durationNanos: UInt64,
          pacer: Pacer?, timed: Bool) {
         self.dispatcher = dispatcher
         self.eventLoop = eventLoop
-        self.call = call
+        self.workload = workload
         self.window = window
         self.durationNanos = durationNanos
         self.pacer = pacer
@@ -45,24 +60,24 @@ final class RingLoad {
     }
 
     private func issue(stream: UInt64) {
-        var next = call.call
-        next.streamId = stream
+        let next = workload.call(stream: stream)
         let start = MonotonicClock.nanos()
         outstanding += 1
-        _ = dispatcher.dispatch(coprocessor: BenchCall.coprocessorName, call: next) { [self] outcome in
+        _ = dispatcher.dispatch(coprocessor: workload.coprocessorName, call: next) { [self] outcome in
             outstanding -= 1
             guard !finished else { return }
             let now: UInt64
             let retryAfterFailure: Bool
             switch outcome {
             case .answered(let result):
-                do { try call.check(result) } catch { return fail(error) }
+                do { try workload.check(result, stream: stream) } catch { return fail(error) }
                 now = timed ? recorder.record(since: start) : recorder.count()
                 retryAfterFailure = false
             case .failClosed(let reason), .failOpen(let reason):
                 // The session went away (the supervisor declared it hung, the coprocessor died):
                 // count it, and let the runtime reconnect before the next call.
                 recorder.fail(reason: reason)
+                workload.failed(stream: stream)
                 now = MonotonicClock.nanos()
                 retryAfterFailure = true
             }

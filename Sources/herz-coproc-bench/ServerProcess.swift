@@ -1,8 +1,9 @@
 import Foundation
 import Glibc
 
-/// A server subcommand of this same executable running as a child process, pinned to `cpu` with
-/// `taskset` when a core is given and taskset is installed. Its output goes to ours (stderr).
+/// A server running as a child process — a subcommand of this same executable, or another program
+/// (a real coprocessor) — pinned to `cpu` with `taskset` when a core is given and taskset is
+/// installed. Its output goes to ours (stderr).
 final class ServerProcess {
     private static let taskset = "/usr/bin/taskset"
     private let process = Process()
@@ -10,16 +11,35 @@ final class ServerProcess {
     /// Whether servers can be pinned on this machine.
     static var canPin: Bool { FileManager.default.isExecutableFile(atPath: taskset) }
 
-    init(arguments: [String], cpu: Int?) throws {
-        let me = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+    /// This executable.
+    static func me() throws -> String { try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") }
+
+    /// A program built next to this executable (`herz-aesgcm`, `herz-jwt`).
+    static func sibling(_ name: String) throws -> String {
+        URL(fileURLWithPath: try me()).deletingLastPathComponent().appendingPathComponent(name).path
+    }
+
+    /// Runs `program` (default: this executable) with `arguments`; taskset execs it, so the pid is the program's.
+    init(program: String? = nil, arguments: [String], cpu: Int?) throws {
+        let executable = try program ?? Self.me()
         if let cpu, Self.canPin {
             process.executableURL = URL(fileURLWithPath: Self.taskset)
-            process.arguments = ["-c", String(cpu), me] + arguments
+            process.arguments = ["-c", String(cpu), executable] + arguments
         } else {
-            process.executableURL = URL(fileURLWithPath: me)
+            process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
         }
         try process.run()
+    }
+
+    /// CPU seconds (user + system, all threads) the process has used so far, from /proc.
+    func cpuSeconds() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return 0 }
+        // Fields after the command name: state is field 3; utime and stime are fields 14 and 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// Polls `ready` every 10 ms for up to `seconds`; throws when the server exited or never got ready.

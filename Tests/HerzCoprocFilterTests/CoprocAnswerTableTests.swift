@@ -71,13 +71,13 @@ final class CoprocAnswerTableTests: XCTestCase {
             script: [headers(.stopAllIterationAndWatermark), data(.continue)],
             drive: { h in h.request(); h.data("ab"); h.data("cd", end: true) },
             expected: ["fwd.head", "fwd.data(abcd,E)"], calls: [.requestHeaders, .requestBody]),
-        Row(name: "stopAll with trailers: body call without end, then the trailers call",
+        Row(name: "stopAll with trailers: the collected body call ends the body, then the trailers call",
             phases: [.requestHeaders, .requestTrailers],
             script: [headers(.stopAllIterationAndBuffer), data(.continue), trailers(.continue, set: [WireHeader("x-t", "1")])],
             drive: { h in h.request(); h.data("ab"); h.trailers() },
             expected: ["fwd.head", "fwd.data(ab)", "fwd.trailers"], calls: [.requestHeaders, .requestBody, .requestTrailers],
             check: { h in
-                XCTAssertFalse(h.dispatcher.calls[1].endStream)
+                XCTAssertTrue(h.dispatcher.calls[1].endStream, "the body is complete when the trailers arrive")
                 XCTAssertEqual(h.sink.requestTrailers?.first(name: "x-t"), "1")
             }),
         Row(name: "data continue passes the chunk, replaced when replaceBody",
@@ -102,6 +102,39 @@ final class CoprocAnswerTableTests: XCTestCase {
             script: [data(.stopIterationAndWatermark), data(.continue)],
             drive: { h in h.request(); h.data("ab"); h.data("cd", end: true) },
             expected: ["fwd.head", "fwd.data(abcd,E)"], calls: [.requestBody, .requestBody]),
+        Row(name: "body phase and trailers: an empty end-of-body call releases what the coprocessor kept, not ending the message",
+            phases: requestAndBody,
+            script: [headers(.continue), data(.stopIterationNoBuffer), data(.continue, "AB!")],
+            drive: { h in h.request(); h.data("ab"); h.trailers() },
+            expected: ["fwd.head", "fwd.data(AB!)", "fwd.trailers"], calls: [.requestHeaders, .requestBody, .requestBody],
+            check: { h in
+                XCTAssertFalse(h.dispatcher.calls[1].endStream)
+                XCTAssertTrue(h.dispatcher.calls[2].endStream, "the coprocessor learns that the body ended")
+                XCTAssertEqual(h.dispatcher.calls[2].body.readableBytes, 0)
+                XCTAssertEqual(h.sink.requestTrailers?.first(name: "x-checksum"), "1")
+            }),
+        Row(name: "body phase and trailers: bytes kept by stopIterationAndBuffer ride on the end-of-body call",
+            phases: [.requestBody, .requestTrailers],
+            script: [data(.stopIterationAndBuffer), data(.continue), trailers(.continue)],
+            drive: { h in h.request(); h.data("ab"); h.trailers() },
+            expected: ["fwd.head", "fwd.data(ab)", "fwd.trailers"], calls: [.requestBody, .requestBody, .requestTrailers],
+            check: { h in
+                XCTAssertEqual(String(buffer: h.dispatcher.calls[1].body), "ab")
+                XCTAssertTrue(h.dispatcher.calls[1].endStream)
+            }),
+        Row(name: "body phase, head then trailers without data: the coprocessor still sees the body end",
+            phases: requestAndBody,
+            script: [headers(.continue), data(.continue, "E")],
+            drive: { h in h.request(); h.trailers() },
+            expected: ["fwd.head", "fwd.data(E)", "fwd.trailers"], calls: [.requestHeaders, .requestBody],
+            check: { h in XCTAssertTrue(h.dispatcher.calls[1].endStream) }),
+        Row(name: "response body and trailers: the end-of-body answer leaves before the trailers",
+            phases: [.responseHeaders, .responseBody],
+            script: [headers(.continue), data(.stopIterationNoBuffer), data(.continue, "SEALED")],
+            drive: { h in h.request(.GET, end: true); h.response(); h.responseData("ok"); h.responseTrailers() },
+            expected: ["fwd.head(E)", "resp.head(200)", "resp.data(SEALED)", "resp.trailers", "complete"],
+            calls: [.responseHeaders, .responseBody, .responseBody],
+            check: { h in XCTAssertTrue(h.dispatcher.calls[2].endStream) }),
         Row(name: "trailers continue applies the mutation",
             phases: [.requestTrailers],
             script: [trailers(.continue, set: [WireHeader("x-t", "1")])],

@@ -145,6 +145,11 @@ final class CoprocHarness {
         self.after()
     }
 
+    func responseTrailers(_ trailers: HTTPHeaders = ["grpc-status": "0"]) {
+        self.manager.encodeTrailers(trailers)
+        self.after()
+    }
+
     var log: [String] { self.sink.log }
 }
 

@@ -244,13 +244,17 @@ class H2Client:
         self.port = port
         self.streams = {}
 
-    def send(self, path, headers=(), body=b"", authority=None):
+    def send(self, path, headers=(), body=b"", authority=None, trailers=None):
+        """Starts a request (POST when it has a body); `trailers` (name, value pairs) end it after the
+        body. The body goes in frames of at most 16 KiB and must fit the initial 64 KiB window."""
         sid = self.conn.get_next_available_stream_id()
         self.conn.send_headers(sid, [(":method", "POST" if body else "GET"), (":path", path), (":scheme", "http"),
                                      (":authority", authority or f"127.0.0.1:{self.port}"), *headers],
-                               end_stream=not body)
-        if body:
-            self.conn.send_data(sid, body, end_stream=True)
+                               end_stream=not body and not trailers)
+        for start in range(0, len(body), 16384):
+            self.conn.send_data(sid, body[start:start + 16384], end_stream=not trailers and start + 16384 >= len(body))
+        if trailers:
+            self.conn.send_headers(sid, trailers, end_stream=True)
         self.sock.sendall(self.conn.data_to_send())
         self.streams[sid] = H2Response()
         return sid

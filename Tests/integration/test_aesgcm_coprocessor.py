@@ -1,11 +1,14 @@
-"""herz-aesgcm behind the real kernel (the generic `coproc` filter with the settings of
-docs/aes-gcm-format.md section 4): bodies decrypted on the way in and encrypted on the way out as
-streams, headers and cookies, tampered ciphertext refused with 400/502, keys rotated through the
-control plane, kill -9 under load answered by the route's policy and recovered from."""
+"""herz-aesgcm behind the real kernel through the typed `aes_gcm` filter (per-route operations in
+the kernel's config, sent as the settings of docs/aes-gcm-format.md section 4): bodies decrypted on
+the way in and encrypted on the way out as streams, headers and cookies, route-pinned keys and
+contexts, messages that end with HTTP/2 trailers (the final chunk is still written and checked),
+tampered ciphertext refused with 400/502, keys rotated through the control plane, `fail_open`
+refused at config load, kill -9 under load answered by the route's policy and recovered from."""
 import base64
 import json
 import os
 import signal
+import subprocess
 import threading
 import time
 import urllib.error
@@ -17,14 +20,13 @@ import aesgcm_reference as ref
 import herz_harness as h
 
 KEYS = {"k1": bytes(range(32)), "k2": bytes(range(16))}
-PHASES = "[request_headers, request_body, request_trailers, response_headers, response_body, response_trailers]"
 
 
-def _route(prefix, rewrite, settings):
+def _route(prefix, rewrite, operations, cluster="backend"):
     return f"""
     - match: {{{{ prefix: "{prefix}" }}}}
-      route: {{{{ cluster: backend, prefix_rewrite: "{rewrite}" }}}}
-      per_filter_config: {{{{ coproc: {{{{ coprocessor: aesgcm, phases: {PHASES}, settings: {settings} }}}} }}}}
+      route: {{{{ cluster: {cluster}, prefix_rewrite: "{rewrite}" }}}}
+      per_filter_config: {{{{ aes_gcm: {operations} }}}}
 """
 
 
@@ -32,19 +34,45 @@ ROUTES = "".join([
     # The client sends sealed bodies and an x-card header; the upstream sees plaintext; the reply is sealed.
     _route("/vault", "/echo", "{{ request: {{ body: decrypt, headers: {{ x-card: decrypt }} }}, "
                               "response: {{ body: encrypt }}, chunk_size: 1024 }}"),
+    # The upstream consumes the opened body and answers only at its end (so a refusal is always a clean 400).
+    _route("/sealed-sink", "/sink", "{{ request: {{ body: decrypt }} }}"),
     # The upstream echoes what the client sent (ciphertext); the client gets it opened.
     _route("/opened", "/echo", "{{ response: {{ body: decrypt }} }}"),
     # Header and cookie values opened for the upstream, which reports what it saw.
     _route("/summary", "/echo", "{{ request: {{ headers: {{ x-card: decrypt }}, cookies: {{ session: decrypt }} }} }}"),
+    # Pinned to key k2 and the context "orders": sealed with k2 although k1 is active; only k2 opens.
+    _route("/orders", "/echo", "{{ request: {{ body: decrypt, key_id: k2, context: orders }}, "
+                               "response: {{ body: encrypt, key_id: k2, context: orders }} }}"),
+    # gRPC-like messages over HTTP/2 that end with trailers (an HTTP/2 upstream).
+    _route("/grpc-sealed", "/trailers", "{{ response: {{ body: encrypt }} }}", cluster="grpc"),
+    _route("/grpc-opened", "/echo", "{{ request: {{ body: decrypt }} }}", cluster="grpc"),
+    # The listener's operations are switched off here.
+    _route("/plain", "/echo", "{{ disabled: true }}"),
 ])
+
+# The listener-level filter does nothing by itself: every route above says what it wants.
+FILTERS = """
+- type: aes_gcm
+  config:
+    coprocessor: aesgcm
+    max_body_bytes: 256KiB
+"""
 
 
 def config(policy="fail_closed"):
-    return h.coprocessor_config("aesgcm", """
-- type: coproc
-  config:
-    coprocessor: aesgcm
-""", ROUTES, policy=policy, timeout="2s")
+    return h.proxy_config("""
+    - name: backend
+      endpoints: [{{ address: "{upstreams[0]}" }}]
+    - name: grpc
+      upstream_protocol: http2
+      endpoints: [{{ address: "{upstreams[1]}" }}]
+""", routes=ROUTES, filters=FILTERS, top=f"""
+coprocessors:
+  - name: aesgcm
+    endpoint: "{{endpoint}}"
+    timeout: 2s
+    on_failure: {policy}
+""")
 
 
 def write_keys(path, active, keys=KEYS):
@@ -61,8 +89,8 @@ def setup(procs, tmp_path):
     def start(policy="fail_closed"):
         cp = h.Coprocessor("herz-aesgcm", "--keys", keys, "--keys-poll-ms", "50", name="aesgcm")
         started.append(cp)
-        up = procs.upstream()
-        k = procs.kernel(config(policy), [up], endpoint=cp.endpoint)
+        up, grpc = procs.upstream(), procs.upstream("grpc", h2=True)
+        k = procs.kernel(config(policy), [up, grpc], endpoint=cp.endpoint)
         h.wait_coprocessor_ready(k)
         return cp, k, keys, started
 
@@ -113,6 +141,74 @@ def test_bodies_are_opened_for_the_upstream_and_sealed_for_the_client(setup):
     assert length is None or int(length) == len(body), "the upstream's length never survives a changed body"
 
 
+def test_a_disabled_route_passes_bodies_untouched(setup):
+    cp, k, _, _ = setup()
+    status, body, _ = post(k, "/plain", [b"not sealed at all"])
+    assert (status, body) == (200, b"not sealed at all")
+
+
+def test_a_route_pinned_to_a_key_and_context(setup):
+    cp, k, _, _ = setup()
+    sealed = ref.seal(b"order 42", "k2", KEYS["k2"], "orders")
+    status, body, _ = post(k, "/orders", [sealed])
+    assert status == 200, body
+    assert body[5:7] == b"k2", "sealed with the route's key, not the active k1"
+    assert ref.open_(body, KEYS, "orders") == b"order 42"
+    with pytest.raises(ref.Refused):
+        ref.open_(body, KEYS)  # not under the default context "body"
+    # Sealed under the active key, or under the right key for another context: refused.
+    assert post(k, "/orders", [ref.seal(b"order 42", "k1", KEYS["k1"], "orders")])[0] == 400
+    assert post(k, "/orders", [ref.seal(b"order 42", "k2", KEYS["k2"])])[0] == 400
+
+
+def h2_exchange(k, path, body=b"", trailers=None, headers=()):
+    client = h.H2Client(k.port)
+    try:
+        return client.wait(client.send(path, headers=[("te", "trailers"), ("content-type", "application/grpc"), *headers],
+                                       body=body, trailers=trailers))
+    finally:
+        client.close()
+
+
+def test_a_response_that_ends_with_trailers_is_sealed_whole_over_http2(setup):
+    """The upstream's body is followed by trailers: the sealer still writes its final chunk (the kernel
+    tells herz-aesgcm that the body ended before the trailers pass), and the trailers arrive intact."""
+    cp, k, _, _ = setup()
+    r = h2_exchange(k, "/grpc-sealed")
+    assert r.headers[":status"] == "200", (r.headers, r.body)
+    assert r.body[:3] == b"HZG"
+    assert ref.open_(r.body, KEYS) == b"ok", "a complete message: its final chunk is there"
+    assert r.trailers == {"grpc-status": "0", "x-trailer": "yes"}
+
+
+def test_a_request_that_ends_with_trailers_is_opened_and_checked_to_its_final_chunk(setup):
+    cp, k, _, _ = setup()
+    plain = plaintext(5000)
+    sealed = ref.seal(plain, "k1", KEYS["k1"], chunk_size=1024)
+    r = h2_exchange(k, "/grpc-opened", body=sealed, trailers=[("x-checksum", "abc")])
+    assert r.headers[":status"] == "200", (r.headers, r.body)
+    assert r.body == plain
+    # The same message without its final chunk: with trailers ending the request, the truncation is
+    # still found, and nothing of the message reaches the upstream in clear.
+    truncated = ref.seal(plaintext(2048), "k1", KEYS["k1"], chunk_size=1024)[:-16]
+    r = h2_exchange(k, "/grpc-opened", body=truncated, trailers=[("x-checksum", "abc")])
+    assert r.headers[":status"] == "400", (r.headers, r.body)
+    assert r.body == b"invalid encrypted request\n"
+
+
+def test_check_refuses_fail_open_for_an_aes_gcm_coprocessor(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(config("fail_open").format(port=1, admin=2, upstreams=["127.0.0.1:3", "127.0.0.1:4"], endpoint="unix:/tmp/x.sock"))
+    p = subprocess.run([h.binary("herz-kernel"), "--check", str(bad)], capture_output=True, text=True)
+    assert p.returncode == 1, p.stderr
+    line = next(n for n, text in enumerate(bad.read_text().splitlines(), 1) if "coprocessor: aesgcm" in text)
+    assert f"{bad}:{line}:" in p.stderr, p.stderr
+    assert "cannot fail open" in p.stderr, p.stderr
+    good = tmp_path / "good.yaml"
+    good.write_text(config("wait").format(port=1, admin=2, upstreams=["127.0.0.1:3", "127.0.0.1:4"], endpoint="unix:/tmp/x.sock"))
+    assert subprocess.run([h.binary("herz-kernel"), "--check", str(good)], capture_output=True).returncode == 0
+
+
 def struct_chunk_size(sealed):
     kid = sealed[4]
     return int.from_bytes(sealed[5 + kid:9 + kid], "big")
@@ -130,19 +226,41 @@ def test_headers_and_cookies_are_opened_for_the_upstream(setup):
     assert seen["cookie"] == "theme=dark; session=s3cr3t"
 
 
-@pytest.mark.parametrize("damage", ["flip", "truncate", "splice", "unknown key"])
+@pytest.mark.parametrize("damage", ["flip", "truncate", "drop final chunk", "reorder", "splice", "unknown key"])
 def test_damaged_request_bodies_get_400_and_never_reach_the_upstream_in_clear(setup, damage):
     cp, k, _, _ = setup()
-    sealed = ref.seal(b"pay 100 to alice", "k1", KEYS["k1"])
-    other = ref.seal(b"pay 999 to mallory", "k1", KEYS["k1"])
+    secret = b"pay 100 to alice " * 200  # 3400 bytes: chunks of 1024, 1024, 1024 and a final 328
+    sealed = ref.seal(secret, "k1", KEYS["k1"], chunk_size=1024)
+    other = ref.seal(b"pay 999 to mallory " * 200, "k1", KEYS["k1"], chunk_size=1024)
+    head, size = 43, 1024 + 16
+    chunks = [sealed[head + i * size:head + (i + 1) * size] for i in range(4)]
     bad = {"flip": sealed[:-3] + bytes([sealed[-3] ^ 1]) + sealed[-2:],
            "truncate": sealed[:-1],
-           "splice": sealed[:75] + other[75:],
+           "drop final chunk": sealed[:head + 3 * size],
+           "reorder": sealed[:head] + chunks[1] + chunks[0] + chunks[2] + chunks[3],
+           "splice": sealed[:head + size] + other[head + size:head + 2 * size] + sealed[head + 2 * size:],
            "unknown key": ref.seal(b"x", "k9", bytes(32))}[damage]
-    status, body, _ = post(k, "/vault", [bad])
+    status, body, _ = post(k, "/sealed-sink", pieces(bad, 700))
     assert status == 400
     assert body == b"invalid encrypted request\n"
-    assert b"pay" not in body and b"alice" not in body
+    # Nothing secret in any log: no plaintext, no key bytes.
+    for log in (k.output(), cp.output()):
+        assert "alice" not in log and base64.b64encode(KEYS["k1"]).decode() not in log, log[-2000:]
+
+
+def test_a_tampered_header_or_cookie_value_is_400(setup):
+    cp, k, _, _ = setup()
+    sealed = ref.seal(b"4111 1111", "k1", KEYS["k1"], "header:x-card")
+    flipped = base64.urlsafe_b64encode(sealed[:-1] + bytes([sealed[-1] ^ 1])).rstrip(b"=").decode()
+    code, body, _ = h.http_request(k.url + "/summary?headers=1", headers={"x-card": flipped})
+    assert (code, body) == (400, "invalid encrypted request\n")
+    # Sealed for another field: refused too (the context binds the value to its header).
+    elsewhere = base64.urlsafe_b64encode(ref.seal(b"4111 1111", "k1", KEYS["k1"], "header:x-other")).rstrip(b"=").decode()
+    code, body, _ = h.http_request(k.url + "/summary?headers=1", headers={"x-card": elsewhere})
+    assert code == 400
+    cookie = base64.urlsafe_b64encode(ref.seal(b"s3cr3t", "k1", KEYS["k1"], "cookie:other")).rstrip(b"=").decode()
+    code, body, _ = h.http_request(k.url + "/summary?headers=1", headers={"cookie": f"session={cookie}"})
+    assert code == 400
 
 
 def test_damaged_response_bodies_get_502_before_the_head_leaves_or_a_reset_after(setup):
@@ -189,8 +307,12 @@ def test_keys_rotate_through_the_file_and_the_control_plane(setup):
     assert status == 200 and ref.open_(body, KEYS) == b"still", "a refused file keeps the previous keys"
 
 
-def test_kill_9_under_load_gets_the_failure_policy_and_recovers(setup):
-    cp, k, _, started = setup()
+@pytest.mark.parametrize("policy", ["fail_closed", "wait"])
+def test_kill_9_under_load_gets_the_failure_policy_and_recovers(setup, policy):
+    """While herz-aesgcm is gone, requests get the policy (503, or held until it is back with `wait`);
+    streams whose state died with the process fail (503, or a reset once their reply head left) and
+    never pass anything through unprocessed; requests succeed again after the restart."""
+    cp, k, _, started = setup(policy)
     sealed = ref.seal(plaintext(20_000), "k1", KEYS["k1"], chunk_size=2048)
     outcomes = []
     stop = threading.Event()
@@ -220,7 +342,7 @@ def test_kill_9_under_load_gets_the_failure_policy_and_recovers(setup):
     for t in workers:
         t.join(20)
     assert outcomes.count("ok") > 0
-    assert set(outcomes) <= {"ok", 503, None}, outcomes  # fail_closed, or a reset once the reply head left
+    assert set(outcomes) <= {"ok", 503, None}, outcomes  # the policy (a body whose state died is a 503 under `wait` too), or a reset
     # Recovered: requests succeed again (a loaded machine may still cost a heartbeat or two).
     def served():
         status, body, _ = post(k, "/vault", [sealed])

@@ -168,14 +168,22 @@ public enum ConfigLoader {
         }
         // Every name that parsed counts as defined (as for clusters), so one bad entry is reported once.
         let definedCoprocessors = Set(config.coprocessors.map(\.name)).union(coprocessorNames.names)
-        for ref in context.coprocessorReferences where !definedCoprocessors.contains(ref.name) {
+        for ref in context.coprocessorReferences where !ref.sizeOnly && !definedCoprocessors.contains(ref.name) {
             context.report(.unknownCoprocessor(ref.name, known: definedCoprocessors.sorted(), filter: ref.filterType), at: ref.node)
+        }
+        // aes_gcm must not fail open: bodies, headers and cookies would leave unencrypted or undecrypted.
+        for ref in context.coprocessorReferences where !ref.sizeOnly && ref.filterType == "aes_gcm" {
+            guard config.coprocessors.first(where: { $0.name == ref.name })?.onFailure == .failOpen else { continue }
+            context.report(.invalidValue(field: "on_failure", value: "fail_open",
+                                         reason: "coprocessor \(ref.name) serves an aes_gcm filter, which cannot fail open (it would pass "
+                                             + "ciphertext or plaintext on unprocessed); use fail_closed or wait"), at: ref.node)
         }
         // A body the filter may send in one call must fit the coprocessor's ring frames.
         for ref in context.coprocessorReferences {
             guard let coprocessor = config.coprocessors.first(where: { $0.name == ref.name }),
                   ref.maxBodyBytes > coprocessor.maxCallBodyBytes else { continue }
-            context.report(.invalidValue(field: "max_body_bytes", value: "\(ref.maxBodyBytes)",
+            let what = ref.filterType == "aes_gcm" ? "max_body_bytes (with aes_gcm's encryption overhead)" : "max_body_bytes"
+            context.report(.invalidValue(field: what, value: "\(ref.maxBodyBytes)",
                                          reason: "coprocessor \(ref.name) carries at most \(coprocessor.maxCallBodyBytes) body bytes per call "
                                              + "(ring_bytes \(coprocessor.ringBytes)); lower max_body_bytes or raise its ring_bytes"),
                            at: ref.maxBodyBytesNode ?? ref.node)

@@ -51,14 +51,17 @@ enum CoprocFilterDecoder {
     }
 }
 
-/// A coprocessor name used by a filter (`coproc`, `jwt_authn`), with where it was written and the
-/// body size the filter may send in one call (which must fit the coprocessor's ring frames).
+/// A coprocessor name used by a filter (`coproc`, `jwt_authn`, `aes_gcm`), with where it was
+/// written and the body size one call or answer may carry (which must fit the coprocessor's ring
+/// frames).
 struct CoprocessorReference {
     var name: String
     var node: Node
     var filterType = "coproc"
     var maxBodyBytes: Int = CoprocFilterConfig.defaultMaxBodyBytes
     var maxBodyBytesNode: Node?
+    /// Only the size is to be checked (a route override of a filter whose name is checked already).
+    var sizeOnly = false
 }
 
 /// Renders a YAML node as compact JSON text: mappings become objects (keys as strings, in source

@@ -10,6 +10,9 @@ public enum FilterConfig: Sendable, Equatable {
     case jwtAuthn(JWTAuthnConfig)
     /// Only in a route's `per_filter_config`; a listener's filter list never holds it.
     case jwtAuthnPerRoute(JWTAuthnPerRouteConfig)
+    case aesGCM(AESGCMConfig)
+    /// Only in a route's `per_filter_config`; a listener's filter list never holds it.
+    case aesGCMPerRoute(AESGCMPerRouteConfig)
     case flowControl(FlowControlFilterConfig)
 
     /// The type name as written in YAML.
@@ -20,6 +23,7 @@ public enum FilterConfig: Sendable, Equatable {
         case .localRateLimit: return "local_ratelimit"
         case .coproc: return "coproc"
         case .jwtAuthn, .jwtAuthnPerRoute: return "jwt_authn"
+        case .aesGCM, .aesGCMPerRoute: return "aes_gcm"
         case .flowControl: return "flow_control"
         }
     }

@@ -5,8 +5,8 @@ import Yams
 /// `per_filter_config`).
 enum FilterDecoder {
     /// Filter types a listener may list, the terminal `router` included.
-    static let knownTypes = ["header_mutation", "buffer", "local_ratelimit", "coproc", "jwt_authn", "flow_control", "router"]
-    static let overridableTypes = ["header_mutation", "buffer", "local_ratelimit", "coproc", "jwt_authn", "flow_control"]
+    static let knownTypes = ["header_mutation", "buffer", "local_ratelimit", "coproc", "jwt_authn", "aes_gcm", "flow_control", "router"]
+    static let overridableTypes = ["header_mutation", "buffer", "local_ratelimit", "coproc", "jwt_authn", "aes_gcm", "flow_control"]
 
     /// - Parameter isOverride: decoding a route's `per_filter_config` entry (`coproc` then also
     ///   accepts `disabled`; `jwt_authn` takes its per-route form).
@@ -18,6 +18,9 @@ enum FilterDecoder {
         case "jwt_authn":
             if isOverride { return JWTAuthnDecoder.decodePerRoute(node, what, at: typeNode, context).map(FilterConfig.jwtAuthnPerRoute) }
             return JWTAuthnDecoder.decode(node, what, at: typeNode, context).map(FilterConfig.jwtAuthn)
+        case "aes_gcm":
+            if isOverride { return AESGCMDecoder.decodePerRoute(node, what, at: typeNode, context).map(FilterConfig.aesGCMPerRoute) }
+            return AESGCMDecoder.decode(node, what, at: typeNode, context).map(FilterConfig.aesGCM)
         case "flow_control":
             if !isOverride { context.flowControlFilters.append(typeNode) }
             guard let node else { return .flowControl(FlowControlFilterConfig()) }

@@ -156,6 +156,10 @@ extension FilterConfig {
             return .map([("disabled", .bool(true))])
         case .jwtAuthnPerRoute(.requirementName(let name)):
             return .map([("requirement_name", .string(name))])
+        case .aesGCM(let config):
+            return config.dumpValue
+        case .aesGCMPerRoute(let config):
+            return config.dumpValue
         case .flowControl(let config):
             return .map(config.disabled ? [("disabled", .bool(true))] : [])
         }

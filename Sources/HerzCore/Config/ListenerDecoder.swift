@@ -75,11 +75,13 @@ enum ListenerDecoder {
                         continue
                     }
                     let requirementsBefore = context.jwtRequirementReferences.count
+                    let aesOverridesBefore = context.aesGCMOverrides.count
                     if let decoded = RouterDecoder.decode(configNode, filterMap.field("config"), context) {
                         router = decoded.router
                         references += decoded.clusterReferences
                     }
                     JWTAuthnDecoder.checkRequirementReferences(context.jwtRequirementReferences[requirementsBefore...], filters: filters, context)
+                    AESGCMDecoder.checkOverrides(context.aesGCMOverrides[aesOverridesBefore...], filters: filters, context)
                 } else if let filter = FilterDecoder.decode(type: type, config: filterMap["config"], filterMap.field("config"),
                                                              at: typeNode, context) {
                     filters.append(filter)

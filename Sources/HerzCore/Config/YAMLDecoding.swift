@@ -14,6 +14,9 @@ final class ConfigDecodingContext {
     /// `requirement_name`s of routes' `per_filter_config.jwt_authn`, checked by ``ListenerDecoder``
     /// against the listener's `jwt_authn` filters once its router is decoded.
     var jwtRequirementReferences: [JWTRequirementReference] = []
+    /// Routes' `per_filter_config.aes_gcm`, checked by ``ListenerDecoder`` against the listener's
+    /// `aes_gcm` filters once its router is decoded.
+    var aesGCMOverrides: [AESGCMOverrideReference] = []
     /// Where `flow_control` filters are listed, checked against the `flow_control:` section at the end.
     var flowControlFilters: [Node] = []
     /// Coprocessors defined outside the file (`--coproc` flags).

@@ -21,6 +21,12 @@ public final class CoprocUnavailableFilter: HTTPFilter {
     }
 }
 
+/// Makes the filter that performs a stream's coprocessor calls under a call config, for the typed
+/// filters built on the `coproc` machinery (`jwt_authn`, `aes_gcm`): the kernel passes the `coproc`
+/// filter; without a coprocessor runtime it is the fail-closed ``CoprocUnavailableFilter``. Runs on
+/// the stream's event loop.
+public typealias CoprocCallFilterMaker = @Sendable (CoprocFilterConfig, StreamInfo) -> HTTPFilter
+
 /// Builds ``CoprocUnavailableFilter``s (or pass-through filters on routes that disable the filter).
 public struct CoprocUnavailableFilterFactory: HTTPFilterFactory {
     public let config: CoprocFilterConfig

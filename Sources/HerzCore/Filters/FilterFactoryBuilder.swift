@@ -22,7 +22,9 @@ public func makeFilterFactories(_ configs: [FilterConfig], registry: FilterFacto
             return CoprocUnavailableFilterFactory(config: coproc)
         case .jwtAuthn(let jwt):
             return JWTAuthnFilterFactory(config: jwt) { call, _ in CoprocUnavailableFilter(coprocessor: call.coprocessor) }
-        case .jwtAuthnPerRoute, .flowControl:
+        case .aesGCM(let aes):
+            return AESGCMFilterFactory(config: aes) { call, _ in CoprocUnavailableFilter(coprocessor: call.coprocessor) }
+        case .jwtAuthnPerRoute, .aesGCMPerRoute, .flowControl:
             // flow_control needs the kernel's rule engine, which the kernel registers; without it
             // (tools, tests) the filter passes everything.
             return PassThroughFilterFactory(filterType: config.typeName)

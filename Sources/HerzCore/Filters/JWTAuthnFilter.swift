@@ -65,10 +65,7 @@ public final class JWTAuthnFilter: HTTPFilter {
 /// config generation and listener (the requirement table is compiled here) and shared by every
 /// worker.
 public struct JWTAuthnFilterFactory: HTTPFilterFactory {
-    /// Makes the filter that performs one coprocessor call (the kernel passes the `coproc`
-    /// filter; without a coprocessor runtime it is the fail-closed stand-in). Runs on the stream's
-    /// event loop.
-    public typealias CallFilterMaker = @Sendable (CoprocFilterConfig, StreamInfo) -> HTTPFilter
+    public typealias CallFilterMaker = CoprocCallFilterMaker
 
     public let table: JWTAuthnRequirementTable
     private let makeCallFilter: CallFilterMaker

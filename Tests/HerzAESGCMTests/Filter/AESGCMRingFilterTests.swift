@@ -215,4 +215,37 @@ final class AESGCMRingFilterTests: XCTestCase {
         XCTAssertEqual(try filter.reload(payload: ""), "keys reloaded from \(store.path): 2 key(s), active k2")
         XCTAssertFalse((filter.makeRingFilter() as AnyObject) === (filter.makeRingFilter() as AnyObject), "one filter per ring")
     }
+
+    func testARoutePinnedToAKeySealsWithItAndOpensNothingElse() throws {
+        let path = directory.write("keys.json", TestKeys.fileText(active: "k1", ["k1": [UInt8](repeating: 1, count: 32),
+                                                                                 "k2": [UInt8](repeating: 2, count: 16)]))
+        store = try KeyStore(path: path, logger: Logger(label: "test"))
+        ring = try XCTUnwrap(AESGCMFilter(keys: store, logger: Logger(label: "test")).makeRingFilter() as? AESGCMRingFilter)
+        let sealWithK2 = #"{"response": {"body": "encrypt", "key_id": "k2"}}"#
+        begin(.response, config: sealWithK2)
+        let out = try XCTUnwrap(released(call(.responseBody, Array("pinned".utf8), end: true, config: sealWithK2)))
+        XCTAssertEqual(Array(out[5..<7]), Array("k2".utf8), "sealed with the pinned key, not the active k1")
+        XCTAssertEqual(try SealedMessage.open(out, keys: store.current, context: "body"), Array("pinned".utf8))
+
+        let openOnlyK2 = #"{"request": {"body": "decrypt", "key_id": "k2"}}"#
+        begin(.request, stream: 2, config: openOnlyK2)
+        let reply = try XCTUnwrap(localReply(call(.requestBody, stream: 2, sealed("under k1"), end: true, config: openOnlyK2)))
+        XCTAssertEqual(reply.status, 400, "a message under another listed key does not open on a pinned route")
+        XCTAssertEqual(reply.reason, "aes-gcm request body: unknown key id k1")
+
+        let missing = #"{"request": {"body": "decrypt", "key_id": "k9"}}"#
+        guard case .failure(.badInput, _) = call(.requestHeaders, stream: 3, config: missing) else {
+            return XCTFail("a key the file does not list is a failure, so the route's on_failure applies")
+        }
+    }
+
+    func testABodyOpensOnlyUnderTheContextItWasSealedFor() throws {
+        let orders = #"{"request": {"body": "decrypt", "context": "orders"}}"#
+        let message = SealedMessage.seal(Array("for orders".utf8), key: store.current.active, context: "orders", chunkSize: 8)
+        begin(.request, config: orders)
+        XCTAssertEqual(released(call(.requestBody, message, end: true, config: orders)), Array("for orders".utf8))
+        begin(.request, stream: 2, config: Self.decryptRequest)
+        let reply = try XCTUnwrap(localReply(call(.requestBody, stream: 2, message, end: true, config: Self.decryptRequest)))
+        XCTAssertEqual(reply.reason, "aes-gcm request body: chunk 0 failed authentication")
+    }
 }

@@ -49,6 +49,17 @@ final class AESGCMSettingsTests: XCTestCase {
         XCTAssertEqual(refusal("{\"chunk_size\": \"16k\"}"), "aes_gcm settings: chunk_size: must be an integer from 1 to 1048576")
     }
 
+    func testKeyIDAndContextPerDirection() throws {
+        let settings = try AESGCMSettings.parse(#"{"request": {"body": "decrypt", "key_id": "tenant-a.1", "context": "orders v2"}}"#)
+        XCTAssertEqual(settings.request, DirectionSettings(body: .decrypt, keyID: KeyID("tenant-a.1"), bodyContext: "orders v2"))
+        XCTAssertEqual(settings.response.bodyContext, "body", "the default context")
+        XCTAssertEqual(refusal(#"{"request": {"key_id": "a/b"}}"#),
+                       "aes_gcm settings: request.key_id: must be a key id (1 to 64 of A-Z a-z 0-9 . _ -)")
+        XCTAssertEqual(refusal(#"{"request": {"context": ""}}"#), "aes_gcm settings: request.context: must be 1 to 255 printable ASCII characters")
+        XCTAssertEqual(refusal(#"{"request": {"context": "tab\there"}}"#),
+                       "aes_gcm settings: request.context: must be 1 to 255 printable ASCII characters")
+    }
+
     func testHeadersTheKernelOwnsOrThatCarryCookiesAreRefused() {
         for name in [":path", "cookie", "Set-Cookie", "content-length", "transfer-encoding", "host", "bad name"] {
             XCTAssertNotNil(refusal("{\"request\": {\"headers\": {\"\(name)\": \"encrypt\"}}}"), name)

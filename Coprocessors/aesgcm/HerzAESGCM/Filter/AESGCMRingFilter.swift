@@ -70,15 +70,22 @@ final class AESGCMRingFilter: CoprocessorFilter, @unchecked Sendable {
     }
 
     private func head(_ call: CoprocCall, _ direction: MessageDirection, _ settings: AESGCMSettings) -> AnswerResult {
-        if let operation = settings[direction].body, !call.endStream {
-            // The message's body starts here, with the keys in force now.
-            bodies[BodyKey(stream: call.streamId, direction: direction)] = BodyCrypto(operation, keys: keys.current,
-                                                                                   chunkSize: settings.chunkSize)
+        let message = settings[direction]
+        guard let ring = message.keys(from: keys.current) else {
+            // The route pins a key the key file does not list (any more): an operator's mistake
+            // that the route's on_failure policy answers, never a message under another key.
+            logger.error("aes-gcm: route \(routeName(call)) names key \(message.keyID!), which the key file does not list")
+            return .failure(.badInput, message: "aes-gcm: key \(message.keyID!) is not in the key file")
         }
-        let status: RemoteHeadersStatus = settings[direction].body == .decrypt ? .stopIteration : .continue
-        guard settings[direction].touchesHead else { return .headers(status, HeaderMutation()) }
+        if let operation = message.body, !call.endStream {
+            // The message's body starts here, with the keys in force now.
+            bodies[BodyKey(stream: call.streamId, direction: direction)] = BodyCrypto(operation, keys: ring, chunkSize: settings.chunkSize,
+                                                                                   context: message.bodyContext)
+        }
+        let status: RemoteHeadersStatus = message.body == .decrypt ? .stopIteration : .continue
+        guard message.touchesHead else { return .headers(status, HeaderMutation()) }
         do {
-            let crypto = HeadCrypto(settings: settings[direction], direction: direction, keys: keys.current)
+            let crypto = HeadCrypto(settings: message, direction: direction, keys: ring)
             return .headers(status, try crypto.mutation(for: call.headers))
         } catch {
             return reject(call, direction, "\(error)")

@@ -6,18 +6,37 @@ public enum CryptoOperation: String, Sendable, Equatable {
     case encrypt, decrypt
 }
 
-/// What to do with one message (request or response): its body, chosen headers, chosen cookies.
+/// What to do with one message (request or response): its body, chosen headers, chosen cookies,
+/// under which key and body context.
 public struct DirectionSettings: Equatable, Sendable {
     public var body: CryptoOperation?
     /// By lower-cased header name.
     public var headers: [String: CryptoOperation]
     /// By cookie name (case-sensitive), in `cookie` on requests and `set-cookie` on responses.
     public var cookies: [String: CryptoOperation]
+    /// Seal with this key instead of the active one, and open only what names it (a route pinned
+    /// to one key). Nil: the key file's active key seals, any listed key opens.
+    public var keyID: KeyID?
+    /// The context the body is sealed and opened under (docs/aes-gcm-format.md section 1).
+    public var bodyContext: String
 
-    public init(body: CryptoOperation? = nil, headers: [String: CryptoOperation] = [:], cookies: [String: CryptoOperation] = [:]) {
+    public static let defaultBodyContext = "body"
+    static let maxContextBytes = 255
+
+    public init(body: CryptoOperation? = nil, headers: [String: CryptoOperation] = [:], cookies: [String: CryptoOperation] = [:],
+                keyID: KeyID? = nil, bodyContext: String = DirectionSettings.defaultBodyContext) {
         self.body = body
         self.headers = headers
         self.cookies = cookies
+        self.keyID = keyID
+        self.bodyContext = bodyContext
+    }
+
+    /// The keys this message is sealed or opened with: `ring`, or only its key `keyID` (then
+    /// active) — nil when the ring has no such key.
+    public func keys(from ring: KeyRing) -> KeyRing? {
+        guard let keyID else { return ring }
+        return ring.restricted(to: keyID)
     }
 
     /// Whether the message head needs any work.
@@ -31,7 +50,8 @@ public struct DirectionSettings: Equatable, Sendable {
 ///      "response": {"body": "encrypt", "headers": {"x-card": "encrypt"}, "cookies": {"session": "encrypt"}},
 ///      "chunk_size": 16384}
 ///
-/// Every field is optional; "" or `{}` does nothing. Guarantees: parsing is strict (an unknown or
+/// Each direction may also name a `key_id` (seal with it, open only what names it) and a body
+/// `context` (default `body`). Every field is optional; "" or `{}` does nothing. Guarantees: parsing is strict (an unknown or
 /// misspelt field, a bad operation, a pseudo-header, `cookie`/`set-cookie` among `headers`, or a
 /// chunk size outside 1...1 MiB is an ``AESGCMSettingsError``), so a typo can never silently leave
 /// data unencrypted.
@@ -76,9 +96,22 @@ public struct AESGCMSettings: Equatable, Sendable {
     private static func direction(_ value: Any?, at path: String) throws -> DirectionSettings {
         guard let value else { return DirectionSettings() }
         guard let object = value as? [String: Any] else { throw AESGCMSettingsError(path: path, problem: "must be an object") }
-        try allow(["body", "headers", "cookies"], in: object, at: path)
+        try allow(["body", "headers", "cookies", "key_id", "context"], in: object, at: path)
         var settings = DirectionSettings()
         if let body = object["body"] { settings.body = try operation(body, at: "\(path).body") }
+        if let value = object["key_id"] {
+            guard let text = value as? String, let id = KeyID(text) else {
+                throw AESGCMSettingsError(path: "\(path).key_id", problem: "must be a key id (1 to 64 of A-Z a-z 0-9 . _ -)")
+            }
+            settings.keyID = id
+        }
+        if let value = object["context"] {
+            guard let text = value as? String, (1...DirectionSettings.maxContextBytes).contains(text.utf8.count),
+                  text.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) else {
+                throw AESGCMSettingsError(path: "\(path).context", problem: "must be 1 to 255 printable ASCII characters")
+            }
+            settings.bodyContext = text
+        }
         settings.headers = try names(object["headers"], at: "\(path).headers") { name in
             guard HTTPToken.isToken(name), !reservedHeaders.contains(name.lowercased()) else {
                 throw AESGCMSettingsError(path: "\(path).headers", problem: "\"\(name)\" is not a header this filter may change")

@@ -1,18 +1,16 @@
 /// The streaming work on one message body: sealing it (``StreamSealer``) or opening it
-/// (``StreamOpener``), mutated in place. Bodies are sealed under the context `body`, whichever
-/// direction they travel, so a response body sealed by Herz can come back as a request body and be
-/// opened.
+/// (``StreamOpener``), mutated in place. Bodies are sealed under the route's context (default
+/// `body`) whichever direction they travel, so a response body sealed by Herz can come back as a
+/// request body and be opened.
 struct BodyCrypto {
-    static let context = "body"
-
     private var sealer: StreamSealer?
     private var opener: StreamOpener?
 
     /// Starts a message: sealing with the ring's active key, or opening with any key of the ring.
-    init(_ operation: CryptoOperation, keys: KeyRing, chunkSize: Int) {
+    init(_ operation: CryptoOperation, keys: KeyRing, chunkSize: Int, context: String = DirectionSettings.defaultBodyContext) {
         switch operation {
-        case .encrypt: sealer = StreamSealer(key: keys.active, context: Self.context, chunkSize: chunkSize)
-        case .decrypt: opener = StreamOpener(keys: keys, context: Self.context)
+        case .encrypt: sealer = StreamSealer(key: keys.active, context: context, chunkSize: chunkSize)
+        case .decrypt: opener = StreamOpener(keys: keys, context: context)
         }
     }
 

@@ -15,6 +15,12 @@ public struct KeyRing: Sendable, CustomStringConvertible {
 
     public func key(for id: KeyID) -> NamedKey? { keys[id] }
 
+    /// The ring of the key `id` alone, active; nil when it is not listed.
+    public func restricted(to id: KeyID) -> KeyRing? {
+        guard let key = keys[id] else { return nil }
+        return try? KeyRing(keys: [key], activeID: id)
+    }
+
     /// Key ids, sorted.
     public var ids: [KeyID] { keys.keys.sorted { $0.value < $1.value } }
 

@@ -157,7 +157,7 @@ pub mod ring {
 
             /// `endStream @4 :Bool`
             ///
-            /// no more body or trailers follow in this direction
+            /// *Headers: no body or trailers follow; *Body: the body is complete (trailers may follow)
             pub fn end_stream(&self) -> bool {
                 self.0.get_bool_field(208)
             }
@@ -223,7 +223,7 @@ pub mod ring {
 
             /// `endStream @4 :Bool`
             ///
-            /// no more body or trailers follow in this direction
+            /// *Headers: no body or trailers follow; *Body: the body is complete (trailers may follow)
             pub fn set_end_stream(&mut self, value: bool) {
                 self.0.set_bool_field(208, value);
             }
