@@ -36,7 +36,7 @@ PROXY_CORE = "0"
 LOAD_CORE = "1"
 
 ALL_PROXIES = ["herz", "nginx", "haproxy", "caddy"]
-LABELS = {"herz": "Herz", "nginx": "nginx", "haproxy": "HAProxy", "caddy": "Caddy"}
+LABELS = {"herz": "Herz", "nginx": "nginx", "haproxy": "HAProxy", "caddy": "Caddy", "herz-base": "Herz (baseline)"}
 SIZES = [("13B", 13), ("64KiB", 64 * 1024), ("1MiB", 1024 * 1024)]
 PROTOCOLS = [("h1", "HTTP/1.1"), ("h2", "HTTP/2 over TLS")]
 
@@ -320,8 +320,8 @@ class Bench:
             env = {"GOMAXPROCS": "1", "HOME": self.tmp, "XDG_DATA_HOME": os.path.join(self.tmp, "caddy-data"),
                    "XDG_CONFIG_HOME": os.path.join(self.tmp, "caddy-config")}
             return pin + ["caddy", "run", "--adapter", "caddyfile", "--config", conf], env
-        if name == "herz":
-            binary = os.path.join(REPO, ".build", "release", "herz-kernel")
+        if name in ("herz", "herz-base"):
+            binary = os.path.join(REPO, ".build", "release", "herz-kernel") if name == "herz" else self.args.baseline_herz
             if not os.access(binary, os.X_OK):
                 raise RuntimeError(f"{binary} is missing (build it, or run bench/run without --no-build)")
             conf = render("herz.yaml", os.path.join(self.tmp, "herz.yaml"), values)
@@ -508,8 +508,9 @@ def profile_herz(bench: Bench, duration: int, warmup: int, top: int = 25) -> str
     if not shutil.which("perf"):
         log("--profile: perf is not installed (apt-get install linux-perf)")
         return None
-    info = bench.proxies["herz"]
-    url = bench.url("herz", info["port"], info["tls_port"], "h1", 13)
+    name = "herz" if "herz" in bench.proxies else "herz-base"
+    info = bench.proxies[name]
+    url = bench.url(name, info["port"], info["tls_port"], "h1", 13)
     data = os.path.join(bench.tmp, "perf.data")
     if warmup > 0:
         run_wrk(url, warmup, bench.args.connections)
@@ -677,7 +678,7 @@ def report(bench: Bench, results: dict, meta: dict, markdown: bool) -> str:
             if key not in results:
                 continue
             herz = results[key].get("herz")
-            for other in ("nginx", "caddy", "haproxy"):
+            for other in ("nginx", "caddy", "haproxy", "herz-base"):
                 o = results[key].get(other)
                 if other not in bench.args.proxies:
                     continue
@@ -751,14 +752,19 @@ def parse_args(argv):
                    help="after the measured runs, profile Herz under HTTP/1.1 13-byte load with perf (cpu-clock) and "
                         "print the top 25 symbols (an extra run; it does not affect the table)")
     p.add_argument("--keep-tmp", action="store_true", help="keep the temp dir (configs, logs) for inspection")
+    p.add_argument("--baseline-herz", metavar="BIN",
+                   help="also run this herz-kernel binary (e.g. a copy built from main) as 'Herz (baseline)', "
+                        "interleaved with the others: before/after figures in one run")
     a = p.parse_args(argv)
     if a.quick:
         a.duration, a.rounds, a.sizes = 2, 1, "13B"
     a.proxies = [x for x in a.proxies.split(",") if x]
     a.sizes = [x for x in a.sizes.split(",") if x]
     a.protocols = [x for x in a.protocols.split(",") if x]
+    if a.baseline_herz and "herz-base" not in a.proxies:
+        a.proxies.append("herz-base")
     for x in a.proxies:
-        if x not in ALL_PROXIES:
+        if x not in ALL_PROXIES + ["herz-base"]:
             p.error(f"unknown proxy {x}")
     for x in a.sizes:
         if x not in [s for s, _ in SIZES]:
@@ -844,7 +850,7 @@ def main(argv) -> int:
 
     profile = None
     if args.profile:
-        if "herz" in bench.proxies and bench.proxies["herz"]["server"].alive():
+        if any(n in bench.proxies and bench.proxies[n]["server"].alive() for n in ("herz", "herz-base")):
             try:
                 profile = profile_herz(bench, args.duration, args.warmup)
             except Exception as e:  # noqa: BLE001 - a failed profile must not lose the table

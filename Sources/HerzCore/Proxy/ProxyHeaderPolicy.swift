@@ -27,8 +27,8 @@ public enum ProxyHeaderPolicy {
     }
 
     /// ASCII case-insensitive comparison against a lowercase literal of letters and `-`.
-    @inline(__always)
-    static func equalsLowercase<S: StringProtocol>(_ name: S, _ lower: StaticString) -> Bool {
+    @inlinable @inline(__always)
+    public static func equalsLowercase<S: StringProtocol>(_ name: S, _ lower: StaticString) -> Bool {
         let count = lower.utf8CodeUnitCount
         guard name.utf8.count == count else { return false }
         return lower.withUTF8Buffer { expected in

@@ -29,6 +29,7 @@ extension ProxyStream {
             responder?.sendContinue()
         }
         upstreamHead = upstream
+        requestHasBody = !endStream
         hashKey = computeHashKey(policies: route.hashPolicy, headers: head.headers, clientIP: streamInfo.clientAddress)
         if endStream {
             pendingEnd = true  // a body-less request still ends explicitly (HTTP/2 END_STREAM)
@@ -62,7 +63,7 @@ extension ProxyStream {
     /// buffer limit the downstream stops being read).
     func forwardRequestPart(_ part: HTTPClientRequestPart) {
         if let exchange {
-            exchange.write(part, flush: false)
+            exchange.write(part)
             return
         }
         guard upstreamHead != nil else { return }  // a local reply is on its way
@@ -130,16 +131,16 @@ extension ProxyStream {
             }
             self.exchange = exchange
             exchange.attach(self)
-            exchange.write(.head(head), flush: false)
+            exchange.writeHead(head, hasBody: requestHasBody)
             if attempts > 1 {
                 // A retry replays the retained body (pendingBody only holds parts sent after it).
                 // Every body part forwarded so far is retained (or retries are off), so the queue
                 // only holds duplicates of it.
-                for chunk in retainedBody { exchange.write(.body(.byteBuffer(chunk)), flush: false) }
-                if forwardedRequestEnd { exchange.write(.end(nil), flush: false) }
+                for chunk in retainedBody { exchange.write(.body(.byteBuffer(chunk))) }
+                if forwardedRequestEnd { exchange.write(.end(nil)) }
             } else {
-                for part in pendingBody { exchange.write(part, flush: false) }
-                if pendingEnd { exchange.write(.end(nil), flush: false) }
+                for part in pendingBody { exchange.write(part) }
+                if pendingEnd { exchange.write(.end(nil)) }
             }
             pendingEnd = false
             if !pendingBody.isEmpty { pendingBody.removeAll() }

@@ -30,6 +30,8 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
     var pendingBytes = 0
     /// The request ended with its head: `.end` is still owed to the upstream connection.
     var pendingEnd = false
+    /// The request head did not end the request: body chunks or trailers follow (decides framing).
+    var requestHasBody = false
     var downstreamGate = ReadGate()
     var upstreamGate = ReadGate()
 
