@@ -198,20 +198,47 @@ struct HTTP1MessageWriter {
 
     /// Writes `name: value\r\n` lines. `dropContentLength` drops both framing headers;
     /// `dropTransferEncodingOnly` drops `transfer-encoding` alone; `dropConnection` drops `connection`.
+    ///
+    /// Sizes everything first, then copies the bytes through one raw pointer: one capacity check
+    /// for the whole block instead of four per header.
     private mutating func writeHeaders(_ headers: HTTPHeaders, dropContentLength: Bool, dropConnection: Bool,
                                        dropTransferEncodingOnly: Bool = false) {
-        for (name, value) in headers {
-            if dropContentLength || dropTransferEncodingOnly || dropConnection {
-                let count = name.utf8.count
-                if count == 17, (dropContentLength || dropTransferEncodingOnly),
-                   ProxyHeaderPolicy.equalsLowercase(name, "transfer-encoding") { continue }
-                if count == 14, dropContentLength, ProxyHeaderPolicy.equalsLowercase(name, "content-length") { continue }
-                if count == 10, dropConnection, ProxyHeaderPolicy.equalsLowercase(name, "connection") { continue }
+        let dropAny = dropContentLength || dropTransferEncodingOnly || dropConnection
+        func dropped(_ name: String) -> Bool {
+            guard dropAny else { return false }
+            switch name.utf8.count {
+            case 17: return (dropContentLength || dropTransferEncodingOnly) && ProxyHeaderPolicy.equalsLowercase(name, "transfer-encoding")
+            case 14: return dropContentLength && ProxyHeaderPolicy.equalsLowercase(name, "content-length")
+            case 10: return dropConnection && ProxyHeaderPolicy.equalsLowercase(name, "connection")
+            default: return false
             }
-            writeString(name)
-            pending.writeStaticString(": ")
-            writeString(value)
-            pending.writeStaticString("\r\n")
+        }
+        var size = 0
+        for (name, value) in headers where !dropped(name) { size += name.utf8.count + value.utf8.count + 4 }
+        guard size > 0 else { return }
+        pending.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
+            var at = 0
+            func copy(_ string: String) {
+                var string = string
+                string.withUTF8 { bytes in
+                    if let base = bytes.baseAddress {
+                        (out.baseAddress! + at).copyMemory(from: base, byteCount: bytes.count)
+                    }
+                    at += bytes.count
+                }
+            }
+            func copy(_ a: UInt8, _ b: UInt8) {
+                out[at] = a
+                out[at + 1] = b
+                at += 2
+            }
+            for (name, value) in headers where !dropped(name) {
+                copy(name)
+                copy(UInt8(ascii: ":"), UInt8(ascii: " "))
+                copy(value)
+                copy(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
+            }
+            return at
         }
     }
 

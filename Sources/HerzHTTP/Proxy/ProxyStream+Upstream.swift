@@ -81,12 +81,13 @@ extension ProxyStream {
     func attempt() {
         guard !finished, let cluster, let upstreamHead else { return }
         attempts += 1
+        if let last = lastTriedEndpoint { triedEndpoints.append(last) }  // a retry avoids every earlier endpoint
         guard let endpoint = cluster.pick(hashKey: hashKey, excluded: triedEndpoints,
                                           metadataMatch: route?.metadataMatch ?? [:]) else {
             upstreamFailedBeforeResponse(.connectFailure("no healthy upstream"), retryable: false, overloaded: false)
             return
         }
-        triedEndpoints.append(endpoint)
+        lastTriedEndpoint = endpoint
         if !countedActiveRequest {
             let active = cluster.shared.activeRequests.loadThenWrappingIncrement(ordering: .relaxed)
             countedActiveRequest = true
@@ -268,17 +269,17 @@ extension ProxyStream {
             if let mutations = route?.responseHeaders, !mutations.isEmpty { ProxyHeaderPolicy.apply(mutations, to: &head.headers) }
             ProxyHeaderPolicy.prepareDownstreamResponse(&head.headers)
             head.version = requestHead?.version ?? .http1_1
-            filterManager.encodeHeaders(head, endStream: false)
+            if let filterManager { filterManager.encodeHeaders(head, endStream: false) } else { run(passThrough.encodeHeaders(head, endStream: false)) }
         case .body(let buffer):
-            filterManager.encodeData(buffer, endStream: false)
+            chainEncodeData(buffer, endStream: false)
         case .end(let trailers):
             self.exchange = nil
             endAttempt(.status(upstreamStatus))
             exchange.release(reusable: upstreamResponseKeepAlive && forwardedRequestEnd)
             if let trailers {
-                filterManager.encodeTrailers(trailers)
+                if let filterManager { filterManager.encodeTrailers(trailers) } else { run(passThrough.encodeTrailers(trailers)) }
             } else {
-                filterManager.encodeData(ByteBuffer(), endStream: true)
+                chainEncodeData(ByteBuffer(), endStream: true)
             }
         }
     }
@@ -351,6 +352,10 @@ extension ProxyStream {
     /// encode path.
     func localReply(_ status: HTTPResponseStatus, _ body: String, headers: HTTPHeaders = HTTPHeaders()) {
         abandonUpstream()
-        filterManager.sendLocalReply(status: status, body: body, headers: headers)
+        if let filterManager {
+            filterManager.sendLocalReply(status: status, body: body, headers: headers)
+        } else {
+            run(passThrough.sendLocalReply(status: status, body: body, headers: headers))
+        }
     }
 }
