@@ -325,7 +325,10 @@ class Bench:
             if not os.access(binary, os.X_OK):
                 raise RuntimeError(f"{binary} is missing (build it, or run bench/run without --no-build)")
             conf = render("herz.yaml", os.path.join(self.tmp, "herz.yaml"), values)
-            return pin + [binary, "--config", conf, "--workers", "1", "--log-level", "warning"], None
+            env = None
+            if self.args.allocs:
+                env = {"LD_PRELOAD": build_malloc_counter(self.tmp), "MCOUNT_FILE": os.path.join(self.tmp, f"{name}.mallocs")}
+            return pin + [binary, "--config", conf, "--workers", "1", "--log-level", "warning"], env
         raise ValueError(name)
 
     def start_proxies(self) -> None:
@@ -500,6 +503,55 @@ def measure(bench: Bench, name: str, proto: str, size: int, duration: int, warmu
         res["errors"] += 1
         res["note"] = "proxy exited during the run"
     return res
+
+
+def build_malloc_counter(tmp: str) -> str:
+    """Compiles bench/malloc-count.c (with the Swift toolchain's clang) into the temp dir; returns the .so path."""
+    out = os.path.join(tmp, "malloc-count.so")
+    if not os.path.exists(out):
+        cc = shutil.which("clang") or shutil.which("cc")
+        subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", out, os.path.join(REPO, "bench", "malloc-count.c")], check=True)
+    return out
+
+
+def count_allocations(bench: Bench, name: str, requests: int = 8000, connections: int = 8) -> float | None:
+    """Heap allocations per proxied HTTP/1.1 13-byte GET: the LD_PRELOAD counter's total before and
+    after `requests` keep-alive requests (Python clients, `connections` in parallel; responses checked)."""
+    import http.client
+    import threading
+    info = bench.proxies[name]
+    pid, path = info["server"].pids()[-1], os.path.join(bench.tmp, f"{name}.mallocs")
+    target = bench.paths[13]
+
+    def load(n: int) -> None:
+        def worker(k: int) -> None:
+            c = http.client.HTTPConnection("127.0.0.1", info["port"], timeout=30)
+            for _ in range(k):
+                c.request("GET", target)
+                r = c.getresponse()
+                if r.status != 200 or len(r.read()) != 13:
+                    raise RuntimeError(f"{name}: bad response {r.status}")
+            c.close()
+        threads = [threading.Thread(target=worker, args=(n // connections,)) for _ in range(connections)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    def total() -> int:
+        if os.path.exists(path):
+            os.remove(path)
+        os.kill(pid, signal.SIGUSR2)
+        for _ in range(50):
+            if os.path.exists(path) and open(path).read().endswith("\n"):
+                return int(open(path).read())
+            time.sleep(0.05)
+        raise RuntimeError(f"{name}: the malloc counter did not answer (is it loaded?)")
+
+    load(1000)  # warm: connection pools, metric handles, buffers
+    before = total()
+    load(requests)
+    return (total() - before) / requests
 
 
 def profile_herz(bench: Bench, duration: int, warmup: int, top: int = 25) -> str | None:
@@ -752,6 +804,9 @@ def parse_args(argv):
                    help="after the measured runs, profile Herz under HTTP/1.1 13-byte load with perf (cpu-clock) and "
                         "print the top 25 symbols (an extra run; it does not affect the table)")
     p.add_argument("--keep-tmp", action="store_true", help="keep the temp dir (configs, logs) for inspection")
+    p.add_argument("--allocs", action="store_true",
+                   help="also count Herz's heap allocations per proxied HTTP/1.1 13-byte request (an LD_PRELOAD "
+                        "counter, bench/malloc-count.c; independent of the machine's load)")
     p.add_argument("--baseline-herz", metavar="BIN",
                    help="also run this herz-kernel binary (e.g. a copy built from main) as 'Herz (baseline)', "
                         "interleaved with the others: before/after figures in one run")
@@ -858,13 +913,26 @@ def main(argv) -> int:
         else:
             log("--profile: Herz is not running; no profile")
 
+    allocs = ""
+    if args.allocs:
+        for name in ("herz", "herz-base"):
+            if name in bench.proxies and bench.proxies[name]["server"].alive():
+                try:
+                    allocs += f"{LABELS[name]}: {count_allocations(bench, name):.1f} heap allocations per proxied HTTP/1.1 13 B request\n"
+                except Exception as e:  # noqa: BLE001 - a failed count must not lose the table
+                    log(f"--allocs failed for {name}: {e!r}")
+
     text = report(bench, results, meta, markdown=False)
+    if allocs:
+        text += "\n" + allocs
     if profile:
         text += "\n" + profile
 
     print(text, flush=True)
     os.makedirs(RESULTS, exist_ok=True)
     md = report(bench, results, meta, markdown=True)
+    if allocs:
+        md += "\n" + allocs
     if profile:
         md += "\n```\n" + profile + "```\n"
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
