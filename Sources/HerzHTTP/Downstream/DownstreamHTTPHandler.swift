@@ -238,12 +238,8 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
             if writer!.writeResponseHead(head, requestIsHEAD: requestIsHEAD, forceClose: draining) {
                 closeAfterResponse = true
             }
-        case .body(.byteBuffer(let data)):
-            writer!.writeBody(data) { context.write(NIOAny(IOData.byteBuffer($0)), promise: nil) }
-        case .body(let region):
-            // Herz never sends file regions; should one come, it is written unframed after the pending bytes.
-            writePending(context)
-            context.write(NIOAny(region), promise: nil)
+        case .body(let data):
+            writer!.writeBody(data, through: context)
         case .end(let trailers):
             writer!.writeEnd(trailers)
         }
@@ -251,9 +247,7 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     /// Hands the serialised bytes to the channel (not flushed).
     private func writePending(_ context: ChannelHandlerContext) {
-        if let bytes = writer?.takePending() {
-            context.write(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
-        }
+        writer?.writePending(through: context)
     }
 
     func setRequestReading(_ enabled: Bool) {

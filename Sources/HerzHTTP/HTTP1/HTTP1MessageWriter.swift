@@ -96,7 +96,9 @@ struct HTTP1MessageWriter {
         }
         let mustClose = framing == .closeDelimited
         writeStatusLine(head.version, head.status)
-        writeHeaders(headers, dropContentLength: skipFraming, dropConnection: forceClose || mustClose)
+        // `transfer-encoding` always goes: the framing written is decided here.
+        writeHeaders(headers, dropContentLength: skipFraming, dropConnection: forceClose || mustClose,
+                     dropTransferEncodingOnly: true)
         if addChunked { pending.writeStaticString("transfer-encoding: chunked\r\n") }
         if forceClose || mustClose { pending.writeStaticString("connection: close\r\n") }
         pending.writeStaticString("\r\n")
@@ -162,6 +164,24 @@ struct HTTP1MessageWriter {
             prepare()
         }
         if framing == .chunked { pending.writeStaticString("\r\n") }
+    }
+
+    /// Appends a body part as ``writeBody(_:writeLarge:)`` does, writing through `context` (towards
+    /// the socket) what is not copied. A file region (Herz sends none) goes out unframed after the
+    /// pending bytes.
+    mutating func writeBody(_ part: IOData, through context: ChannelHandlerContext) {
+        switch part {
+        case .byteBuffer(let data):
+            writeBody(data) { context.write(NIOAny(IOData.byteBuffer($0)), promise: nil) }
+        case .fileRegion:
+            writePending(through: context)
+            context.write(NIOAny(part), promise: nil)
+        }
+    }
+
+    /// Writes the pending bytes through `context` (not flushed).
+    mutating func writePending(through context: ChannelHandlerContext) {
+        if let bytes = takePending() { context.write(NIOAny(IOData.byteBuffer(bytes)), promise: nil) }
     }
 
     /// Ends the message: the last chunk and trailers when chunked (trailers are dropped otherwise:

@@ -148,11 +148,8 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler {
         switch part {
         case .head(let head):
             writeHead(head, hasBody: true)
-        case .body(.byteBuffer(let data)):
-            writer!.writeBody(data) { socketSide.write(NIOAny(IOData.byteBuffer($0)), promise: nil) }
-        case .body(let region):
-            writePending(socketSide)
-            socketSide.write(NIOAny(region), promise: nil)
+        case .body(let data):
+            writer!.writeBody(data, through: socketSide)
         case .end(let trailers):
             writer!.writeEnd(trailers)
         }
@@ -169,9 +166,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler {
     }
 
     private func writePending(_ socketSide: ChannelHandlerContext) {
-        if let bytes = writer?.takePending() {
-            socketSide.write(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
-        }
+        writer?.writePending(through: socketSide)
     }
 
     var isWritable: Bool { context?.channel.isWritable ?? false }
