@@ -192,6 +192,7 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
         needsFlush = true
         if writer != nil {
             serialize(part, context: context)  // HTTP/1.1 (draining: `connection: close`)
+            needsFlush = true  // a flush run from inside those writes may have written only part of them
         } else {
             context.write(wrapOutboundOut(part), promise: nil)
         }
@@ -239,7 +240,8 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
                 closeAfterResponse = true
             }
         case .body(let data):
-            writer!.writeBody(data, through: context)
+            let writes = writer!.appendBody(data)
+            writes.write(through: context)
         case .end(let trailers):
             writer!.writeEnd(trailers)
         }
@@ -247,7 +249,7 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     /// Hands the serialised bytes to the channel (not flushed).
     private func writePending(_ context: ChannelHandlerContext) {
-        writer?.writePending(through: context)
+        if let bytes = writer?.takePending() { context.write(NIOAny(IOData.byteBuffer(bytes)), promise: nil) }
     }
 
     func setRequestReading(_ enabled: Bool) {

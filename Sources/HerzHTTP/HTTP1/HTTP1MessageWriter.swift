@@ -145,44 +145,28 @@ struct HTTP1MessageWriter {
 
     // MARK: bodies and ends
 
-    /// Appends a body chunk in the current framing. A chunk larger than ``copyLimit`` is passed to
-    /// `writeLarge` (after the pending bytes before it) instead of being copied.
-    mutating func writeBody(_ data: ByteBuffer, writeLarge: (ByteBuffer) -> Void) {
-        let count = data.readableBytes
-        guard count > 0, framing != .none else { return }
+    /// Appends a body part in the current framing. Buffers up to ``copyLimit`` bytes are copied into
+    /// ``pending``; anything else (larger buffers, file regions) comes back in ``HTTP1BodyWrites`` for
+    /// the caller to write in order — after this call returns: a channel write can report
+    /// writability synchronously, and the handler that then flushes must find the writer idle.
+    mutating func appendBody(_ part: IOData) -> HTTP1BodyWrites {
+        let count = part.readableBytes
+        guard count > 0, framing != .none else { return HTTP1BodyWrites() }
         prepare()
         if framing == .chunked {
             writeHex(count)
             pending.writeStaticString("\r\n")
         }
-        if count <= Self.copyLimit {
-            var data = data
+        if case .byteBuffer(var data) = part, count <= Self.copyLimit {
             pending.writeBuffer(&data)
-        } else {
-            if let before = takePending() { writeLarge(before) }
-            writeLarge(data)
-            prepare()
+            if framing == .chunked { pending.writeStaticString("\r\n") }
+            return HTTP1BodyWrites()
         }
-        if framing == .chunked { pending.writeStaticString("\r\n") }
+        return HTTP1BodyWrites(before: takePending(), body: part,
+                               after: framing == .chunked ? Self.crlf : nil)
     }
 
-    /// Appends a body part as ``writeBody(_:writeLarge:)`` does, writing through `context` (towards
-    /// the socket) what is not copied. A file region (Herz sends none) goes out unframed after the
-    /// pending bytes.
-    mutating func writeBody(_ part: IOData, through context: ChannelHandlerContext) {
-        switch part {
-        case .byteBuffer(let data):
-            writeBody(data) { context.write(NIOAny(IOData.byteBuffer($0)), promise: nil) }
-        case .fileRegion:
-            writePending(through: context)
-            context.write(NIOAny(part), promise: nil)
-        }
-    }
-
-    /// Writes the pending bytes through `context` (not flushed).
-    mutating func writePending(through context: ChannelHandlerContext) {
-        if let bytes = takePending() { context.write(NIOAny(IOData.byteBuffer(bytes)), promise: nil) }
-    }
+    private static let crlf = ByteBuffer(staticString: "\r\n")
 
     /// Ends the message: the last chunk and trailers when chunked (trailers are dropped otherwise:
     /// HTTP/1.1 has nowhere else to put them).
@@ -278,5 +262,20 @@ struct HTTP1MessageWriter {
             pending.writeInteger(UInt8(truncatingIfNeeded: nibble < 10 ? 48 + nibble : 87 + nibble))
             shift -= 4
         }
+    }
+}
+
+/// Writes a body part needs besides the writer's pending bytes, in order: the pending bytes before
+/// it, the part itself (not copied) and the chunk's closing CRLF.
+struct HTTP1BodyWrites {
+    var before: ByteBuffer?
+    var body: IOData?
+    var after: ByteBuffer?
+
+    /// Writes them through `context`, towards the socket (not flushed).
+    func write(through context: ChannelHandlerContext) {
+        if let before { context.write(NIOAny(IOData.byteBuffer(before)), promise: nil) }
+        if let body { context.write(NIOAny(body), promise: nil) }
+        if let after { context.write(NIOAny(IOData.byteBuffer(after)), promise: nil) }
     }
 }

@@ -149,7 +149,8 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler {
         case .head(let head):
             writeHead(head, hasBody: true)
         case .body(let data):
-            writer!.writeBody(data, through: socketSide)
+            let writes = writer!.appendBody(data)
+            writes.write(through: socketSide)
         case .end(let trailers):
             writer!.writeEnd(trailers)
         }
@@ -166,7 +167,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler {
     }
 
     private func writePending(_ socketSide: ChannelHandlerContext) {
-        writer?.writePending(through: socketSide)
+        if let bytes = writer?.takePending() { socketSide.write(NIOAny(IOData.byteBuffer(bytes)), promise: nil) }
     }
 
     var isWritable: Bool { context?.channel.isWritable ?? false }
