@@ -199,7 +199,11 @@ final class DemoRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .small:
             respond(context: context, status: .ok, headers: responses.smallHeaders, body: responses.smallBody)
         case .hello:
-            respond(context: context, status: .ok, headers: responses.helloHeaders, body: responses.helloBody)
+            if let fault = counters?.fault, fault.isActive {
+                answerWithFault(context: context, fault)
+            } else {
+                respond(context: context, status: .ok, headers: responses.helloHeaders, body: responses.helloBody)
+            }
         case .bytes(let count):
             var headers = responses.headers(contentType: "application/octet-stream", contentLength: nil)
             headers.add(name: "content-length", value: String(count))
@@ -207,13 +211,7 @@ final class DemoRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             state = .streamingBytes(remaining: count)
             pumpBytes(context: context)
         case .delay(let ms):
-            state = .answering
-            delayTask = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(ms)) {
-                self.delayTask = nil
-                guard case .answering = self.state else { return }
-                self.respond(context: context, status: .ok, headers: self.responses.helloHeaders, body: self.responses.helloBody)
-                self.flushIfNeeded(context: context)
-            }
+            answerWithFault(context: context, DemoFault(delayMilliseconds: ms))
         case .status(let code):
             let status = HTTPResponseStatus(statusCode: code)
             if code == 204 || code == 304 {
@@ -240,6 +238,10 @@ final class DemoRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .adminResetStats:
             answerLater(context: context, shared.resetStatistics(on: context.eventLoop)) { _ in
                 (.ok, "{\"requests\": 0, \"healthz\": 0}\n", "application/json")
+            }
+        case .adminSetFault(let fault):
+            answerLater(context: context, shared.setFault(fault, on: context.eventLoop)) { _ in
+                (.ok, fault.isActive ? "fault: delay \(fault.delayMilliseconds)ms, status \(fault.status.map(String.init) ?? "200")\n" : "no fault\n", "text/plain")
             }
         case .adminSetHealthy(let healthy):
             answerLater(context: context, shared.setHealthy(healthy, on: context.eventLoop)) { _ in
@@ -318,6 +320,25 @@ final class DemoRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // all state is up to date by now.
         needsFlush = false
         context.flush()
+    }
+
+    /// A `hello` answer after the fault's delay, with the fault's status (or 200 `hello`).
+    private func answerWithFault(context: ChannelHandlerContext, _ fault: DemoFault) {
+        let answer = {
+            if let code = fault.status {
+                self.respondText(context: context, status: HTTPResponseStatus(statusCode: code), "status \(code)\n")
+            } else {
+                self.respond(context: context, status: .ok, headers: self.responses.helloHeaders, body: self.responses.helloBody)
+            }
+        }
+        guard fault.delayMilliseconds > 0 else { return answer() }
+        state = .answering
+        delayTask = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(fault.delayMilliseconds)) {
+            self.delayTask = nil
+            guard case .answering = self.state else { return }
+            answer()
+            self.flushIfNeeded(context: context)
+        }
     }
 
     private func respondText(

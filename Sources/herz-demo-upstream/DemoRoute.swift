@@ -35,6 +35,10 @@ enum DemoRoute: Equatable {
     case adminResetStats
     /// `POST /admin/healthy` (`true`) or `POST /admin/unhealthy` (`false`).
     case adminSetHealthy(Bool)
+    /// `POST /admin/fault?delay_ms=MS&status=CODE`: from now on `hello` answers (`/` and other
+    /// unmatched paths) wait MS and/or answer CODE; `POST /admin/fault` alone clears it. Lets a test
+    /// make one endpoint of a cluster slow or failing while its siblings serve the same path.
+    case adminSetFault(DemoFault)
     /// An admin endpoint called with a method other than the one it requires.
     case methodNotAllowed(allow: String)
     /// A parameterised path whose parameter does not parse.
@@ -43,7 +47,7 @@ enum DemoRoute: Equatable {
     /// Admin endpoints are not counted in the request statistics.
     var isAdmin: Bool {
         switch self {
-        case .adminStats, .adminResetStats, .adminSetHealthy, .methodNotAllowed:
+        case .adminStats, .adminResetStats, .adminSetHealthy, .adminSetFault, .methodNotAllowed:
             return true
         default:
             return false
@@ -78,6 +82,12 @@ enum DemoRoute: Equatable {
         case "/admin/reset-stats": return method == "POST" ? .adminResetStats : .methodNotAllowed(allow: "POST")
         case "/admin/healthy": return method == "POST" ? .adminSetHealthy(true) : .methodNotAllowed(allow: "POST")
         case "/admin/unhealthy": return method == "POST" ? .adminSetHealthy(false) : .methodNotAllowed(allow: "POST")
+        case "/admin/fault":
+            guard method == "POST" else { return .methodNotAllowed(allow: "POST") }
+            guard let fault = DemoFault(query: query) else {
+                return .badRequest(reason: "bad fault '\(query)' (want delay_ms=0.. and/or status=200-599)")
+            }
+            return .adminSetFault(fault)
         default: break
         }
 
@@ -101,5 +111,37 @@ enum DemoRoute: Equatable {
     private static func parameter(of path: Substring, prefix: String) -> Substring? {
         guard path.hasPrefix(prefix) else { return nil }
         return path.dropFirst(prefix.count)
+    }
+}
+
+/// A fault the demo upstream injects into its `hello` answers (see ``DemoRoute/adminSetFault(_:)``).
+struct DemoFault: Equatable, Sendable {
+    var delayMilliseconds: Int64 = 0
+    /// nil: answer `hello` (200).
+    var status: Int?
+
+    var isActive: Bool { delayMilliseconds > 0 || status != nil }
+
+    init(delayMilliseconds: Int64 = 0, status: Int? = nil) {
+        self.delayMilliseconds = delayMilliseconds
+        self.status = status
+    }
+
+    /// Parses `delay_ms=N&status=CODE` (both optional); nil when a value does not parse.
+    init?(query: Substring) {
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { return nil }
+            switch parts[0] {
+            case "delay_ms":
+                guard let ms = Int64(parts[1]), ms >= 0 else { return nil }
+                delayMilliseconds = ms
+            case "status":
+                guard let code = Int(parts[1]), (200...599).contains(code) else { return nil }
+                status = code
+            default:
+                return nil
+            }
+        }
     }
 }

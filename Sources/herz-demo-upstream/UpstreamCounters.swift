@@ -12,4 +12,6 @@ final class UpstreamCounters {
     var healthzRequests: UInt64 = 0
     /// What `/healthz` answers on this loop. All loops are changed together by `UpstreamState`.
     var healthy = true
+    /// What `hello` answers do on this loop (none by default). All loops are changed together.
+    var fault = DemoFault()
 }

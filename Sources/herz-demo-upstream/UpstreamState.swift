@@ -68,6 +68,11 @@ struct UpstreamState: Sendable {
         forEachShard(on: eventLoop) { c in c.healthy = healthy }
     }
 
+    /// Sets the fault `hello` answers get, on every loop.
+    func setFault(_ fault: DemoFault, on eventLoop: EventLoop) -> EventLoopFuture<Void> {
+        forEachShard(on: eventLoop) { c in c.fault = fault }
+    }
+
     private func forEachShard(
         on eventLoop: EventLoop,
         _ body: @escaping @Sendable (UpstreamCounters) -> Void

@@ -41,6 +41,9 @@ struct HerzKernelCommand: ParsableCommand {
             do {
                 let loaded = try ConfigLoader.load(path: check, extraCoprocessors: extraCoprocessors)
                 print("\(check): OK (\(loaded.listeners.count) listeners, \(loaded.clusters.count) clusters)")
+                if let flow = loaded.flowControl {
+                    print("\(flow.rulesPath): OK (\(flow.rules.rules.count) rules, \(flow.rules.clusters.count) cluster policies)")
+                }
                 return
             } catch {
                 FileHandle.standardError.write(Data("\(error)\n".utf8))

@@ -325,3 +325,18 @@ def test_stats_count_requests(fresh):
         for _ in range(3):
             s.get(fresh.url + "/")
     assert requests.get(fresh.url + "/admin/stats").json()["requests"] == 3
+
+
+def test_fault_makes_hello_answers_slow_or_failing_until_cleared(fresh):
+    assert requests.get(fresh.url + "/admin/fault").status_code == 405
+    assert requests.post(fresh.url + "/admin/fault?status=700").status_code == 400
+    assert requests.post(fresh.url + "/admin/fault?delay_ms=150&status=503").status_code == 200
+    for _ in range(4):  # every event loop sees it
+        start = time.time()
+        r = requests.get(fresh.url + "/")
+        assert r.status_code == 503 and time.time() - start >= 0.14
+    assert requests.get(fresh.url + "/small").status_code == 200  # other routes unaffected
+    assert requests.post(fresh.url + "/admin/fault").text == "no fault\n"
+    for _ in range(4):
+        r = requests.get(fresh.url + "/")
+        assert r.status_code == 200 and r.text.startswith("hello from")

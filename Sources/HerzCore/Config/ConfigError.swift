@@ -39,6 +39,9 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidRegex(pattern: String, reason: String)
         /// A path in the config (TLS cert/key) names no readable file.
         case fileNotFound(field: String, path: String)
+        /// A problem in the flow-rules file named by `flow_control.rules`; the error's location is
+        /// in that file.
+        case flowRules(FlowDiagnostic)
     }
 
     public var location: SourceLocation
@@ -73,6 +76,7 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         case .missingRouter: return "listener has no 'router' filter; the last filter must be 'type: router'"
         case .invalidRegex(let pattern, let reason): return "invalid regex '\(pattern)': \(reason)"
         case .fileNotFound(let field, let path): return "\(field): file '\(path)' does not exist or is not readable"
+        case .flowRules(let diagnostic): return diagnostic.message
         }
     }
 

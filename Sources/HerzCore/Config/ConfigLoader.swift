@@ -91,7 +91,7 @@ public enum ConfigLoader {
 
     // MARK: - Top level
 
-    static let rootKeys = ["admin", "listeners", "clusters", "coprocessors", "access_log", "drain_timeout"]
+    static let rootKeys = ["admin", "listeners", "clusters", "coprocessors", "access_log", "drain_timeout", "flow_control"]
 
     static func decodeRoot(_ root: Node, _ context: ConfigDecodingContext) -> HerzConfig? {
         guard let map = context.map(root, "config", known: rootKeys, required: ["listeners"]) else { return nil }
@@ -147,9 +147,15 @@ public enum ConfigLoader {
                 guard let listener = decoded.listener else { continue }
                 let listenerMap = node.mapping
                 listenerNames.insert(listener.name, at: listenerMap?["name"] ?? listenerMap?["address"] ?? node)
-                if listener.address.port != 0 { listenerAddresses.insert(listener.address.description, at: listenerMap?["address"] ?? node) }
+                // QUIC listens on UDP: it may share its address with a TCP listener (and does, to be advertised by Alt-Svc).
+                let transport = listener.protocol == .quic ? "udp " : ""
+                if listener.address.port != 0 { listenerAddresses.insert(transport + listener.address.description, at: listenerMap?["address"] ?? node) }
                 config.listeners.append(listener)
             }
+        }
+
+        if let node = map["flow_control"] {
+            config.flowControl = FlowControlDecoder.decode(node, clusters: definedClusters, context)
         }
 
         // References are checked last, against every cluster that parsed.

@@ -29,6 +29,23 @@ extension HerzConfig {
             fields.append(("access_log", .map([("path", .string(accessLog.path)), ("format", .string(accessLog.format.rawValue))])))
         }
         fields.append(("drain_timeout", .duration(drainTimeout)))
+        if let flowControl { fields.append(("flow_control", flowControl.dumpValue)) }
+        return .map(fields)
+    }
+}
+
+extension FlowControlConfig {
+    /// The path as written (so the dump parses back) and the store, its password redacted.
+    var dumpValue: ConfigDump {
+        var fields: [(String, ConfigDump)] = [("rules", .string(rulesFile))]
+        if let store {
+            var storeFields: [(String, ConfigDump)] = [("address", .string(store.address.description))]
+            if let username = store.username { storeFields.append(("username", .string(username))) }
+            if store.password != nil { storeFields.append(("password", .redacted)) }
+            storeFields.append(("call_timeout", .duration(store.callTimeout)))
+            storeFields.append(("max_batch", .int(store.maxBatch)))
+            fields.append(("store", .map(storeFields)))
+        }
         return .map(fields)
     }
 }
@@ -108,6 +125,7 @@ extension ListenerConfig {
             ("request_timeout", .duration(limits.requestTimeout ?? .zero)),
             ("max_concurrent_streams", .int(limits.maxConcurrentStreams)),
         ])))
+        if `protocol` == .quic { fields.append(("quic", quic.dumpValue)) }
         let router: ConfigDump = .map([("type", .string("router")), ("config", .map([("virtual_hosts", .list(self.router.virtualHosts.map(\.dumpValue)))]))])
         fields.append(("filters", .list(filters.map { .map([("type", .string($0.typeName)), ("config", $0.configDumpValue)]) } + [router])))
         return .map(fields)
@@ -269,6 +287,20 @@ extension ClusterConfig {
         }
         fields.append(("ring_hash", .map([("minimum_ring_size", .int(ringHashMinimumRingSize))])))
         fields.append(("maglev", .map([("table_size", .int(maglevTableSize))])))
+        return .map(fields)
+    }
+}
+
+extension QUICListenerConfig {
+    var dumpValue: ConfigDump {
+        var fields: [(String, ConfigDump)]
+        switch retry {
+        case .off: fields = [("retry", .string("off"))]
+        case .always: fields = [("retry", .string("always"))]
+        case .underLoad(let handshakes): fields = [("retry", .string("under_load")), ("retry_threshold", .int(handshakes))]
+        }
+        fields += [("max_connections", .int(maxConnections)), ("stateless_reset", .bool(statelessReset)),
+                   ("stream_window_bytes", .int(streamWindowBytes))]
         return .map(fields)
     }
 }

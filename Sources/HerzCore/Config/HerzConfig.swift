@@ -11,6 +11,8 @@ public struct HerzConfig: Sendable, Equatable {
     public var clusters: [ClusterConfig]
     public var coprocessors: [CoprocessorConfig]
     public var accessLog: AccessLogConfig?
+    /// `flow_control:`: the flow-rules file, parsed and checked (nil when the config has none).
+    public var flowControl: FlowControlConfig?
     /// How long SIGTERM waits for in-flight requests before closing connections.
     public var drainTimeout: TimeAmount
     /// Where the config came from (a file path, or `<built-in>`), used in error messages.

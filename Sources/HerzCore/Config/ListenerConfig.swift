@@ -7,7 +7,7 @@ public struct ListenerConfig: Sendable, Equatable {
         case http
         /// TLS with ALPN `h2` / `http/1.1`.
         case https
-        /// QUIC + HTTP/3 (served by the QUIC issue; accepted and validated here).
+        /// QUIC v1 + HTTP/3 over UDP (TLS 1.3, ALPN `h3`); see docs/http3.md.
         case quic
     }
 
@@ -21,11 +21,14 @@ public struct ListenerConfig: Sendable, Equatable {
     /// The terminal `router` filter's config (required, last in `filters:` as written).
     public var router: RouterConfig
     public var limits: ListenerLimits
+    /// QUIC transport settings (`protocol: quic` only).
+    public var quic: QUICListenerConfig
 
     public init(name: String, address: HostPort, protocol: ListenerProtocol, tls: TLSConfig? = nil,
-                filters: [FilterConfig] = [], router: RouterConfig, limits: ListenerLimits = ListenerLimits()) {
+                filters: [FilterConfig] = [], router: RouterConfig, limits: ListenerLimits = ListenerLimits(),
+                quic: QUICListenerConfig = QUICListenerConfig()) {
         self.name = name; self.address = address; self.protocol = `protocol`; self.tls = tls
-        self.filters = filters; self.router = router; self.limits = limits
+        self.filters = filters; self.router = router; self.limits = limits; self.quic = quic
     }
 }
 
@@ -51,7 +54,7 @@ public struct ListenerLimits: Sendable, Equatable {
     public var requestHeadersTimeout: TimeAmount = .seconds(10)
     /// Whole-request deadline from first byte to last response byte; `nil` = none.
     public var requestTimeout: TimeAmount? = nil
-    /// HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS.
+    /// HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS; for HTTP/3 the QUIC `initial_max_streams_bidi`.
     public var maxConcurrentStreams: Int = 100
     public init() {}
 }

@@ -5,7 +5,7 @@ import Yams
 /// Decodes one `listeners:` item: address, protocol, TLS, limits and the filter chain ending in
 /// the router.
 enum ListenerDecoder {
-    static let keys = ["name", "address", "protocol", "tls", "limits", "filters"]
+    static let keys = ["name", "address", "protocol", "tls", "limits", "filters", "quic"]
     static let limitKeys = ["max_request_headers_bytes", "buffer_limit_bytes", "idle_timeout", "request_headers_timeout",
                             "request_timeout", "max_concurrent_streams"]
 
@@ -51,6 +51,14 @@ enum ListenerDecoder {
             if let n = limitMap.int("max_concurrent_streams", range: 1...Int(Int32.max)) { limits.maxConcurrentStreams = n }
         }
 
+        var quic = QUICListenerConfig()
+        if let quicMap = map.map("quic", known: QUICListenerDecoder.keys) {
+            if proto != .quic {
+                context.report(.invalidValue(field: map.field("quic"), value: "…", reason: "quic is only used with protocol quic"), at: map.keyNode("quic"))
+            }
+            QUICListenerDecoder.decode(quicMap, into: &quic)
+        }
+
         var filters: [FilterConfig] = []
         var router: RouterConfig?
         var references: [ClusterReference] = []
@@ -86,7 +94,7 @@ enum ListenerDecoder {
             return Decoded(listener: nil, clusterReferences: references)
         }
         return Decoded(listener: ListenerConfig(name: name, address: address, protocol: proto, tls: tls,
-                                                filters: filters, router: router, limits: limits),
+                                                filters: filters, router: router, limits: limits, quic: quic),
                        clusterReferences: references)
     }
 }

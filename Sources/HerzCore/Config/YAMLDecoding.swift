@@ -27,6 +27,9 @@ final class ConfigDecodingContext {
 
     func report(_ kind: ConfigError.Kind, at mark: Mark?) { errors.append(ConfigError(kind, at: location(mark))) }
 
+    /// A problem of the flow-rules file, at its own position in that file.
+    func report(flow diagnostic: FlowDiagnostic) { errors.append(ConfigError(.flowRules(diagnostic), at: diagnostic.location)) }
+
     /// A mapping whose keys must all be in `known`; `required` keys missing are reported at the
     /// mapping. Returns `nil` (after reporting) when `node` is not a mapping.
     func map(_ node: Node, _ what: String, known: [String], required: [String] = []) -> YAMLMap? {

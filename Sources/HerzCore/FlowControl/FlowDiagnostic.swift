@@ -44,6 +44,8 @@ public struct FlowDiagnostic: Sendable, Equatable, CustomStringConvertible {
         /// Parentheses, lists, blocks or `!` nested deeper than the parser follows (a guard against
         /// stack exhaustion on hostile input; real rules nest a few levels).
         case nestingTooDeep(limit: Int)
+        /// A `cluster "…"` block naming no cluster of the YAML config (checked at config load).
+        case unknownCluster(String, known: [String])
     }
 
     public var location: SourceLocation
@@ -102,6 +104,9 @@ public struct FlowDiagnostic: Sendable, Equatable, CustomStringConvertible {
             return "'\(key)' must be \(accepted), found \(value)"
         case .nestingTooDeep(let limit):
             return "expression nested too deeply (more than \(limit) levels)"
+        case .unknownCluster(let name, let known):
+            let list = known.isEmpty ? "the config defines no clusters" : "known clusters: \(known.joined(separator: ", "))"
+            return "cluster '\(name)' is not defined in the config" + Self.suggestion(for: name, in: known) + "; \(list)"
         }
     }
 

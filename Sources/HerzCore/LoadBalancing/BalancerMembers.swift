@@ -7,8 +7,9 @@ struct BalancerMembers {
     let endpointCount: Int
     /// Cluster indices served, ascending.
     let members: [Int]
-    /// Weight per cluster index (meaningful for members only).
-    let weights: [Int]
+    /// Weight per cluster index (meaningful for members only): the configured weights, or the
+    /// last ``updateWeights(_:)``.
+    private(set) var weights: [Int]
     /// Membership per cluster index.
     let isMember: [Bool]
     /// Availability per cluster index (as last given; only members' entries matter).
@@ -37,6 +38,18 @@ struct BalancerMembers {
         let changed = members.contains { self.available[$0] != available[$0] }
         self.available = available
         if changed { recompute() }
+        return changed
+    }
+
+    /// Replaces the weights (dynamic weights); values below 1 count as 1. Returns whether any
+    /// member's weight changed. Availability is untouched: an unavailable endpoint stays unpicked
+    /// whatever its weight.
+    @discardableResult
+    mutating func updateWeights(_ weights: [Int]) -> Bool {
+        precondition(weights.count == endpointCount, "weights must cover every endpoint")
+        let next = weights.map { max($0, 1) }
+        let changed = members.contains { self.weights[$0] != next[$0] }
+        self.weights = next
         return changed
     }
 

@@ -53,6 +53,10 @@ public final class LeastRequestBalancer: LoadBalancer {
         if members.update(available) { rebuild() }
     }
 
+    public func updateWeights(_ weights: [Int]) {
+        if members.updateWeights(weights) { rebuild() }
+    }
+
     public func requestStarted(_ endpoint: Int) { activeRequests.started(endpoint) }
 
     public func requestFinished(_ endpoint: Int) { activeRequests.finished(endpoint) }

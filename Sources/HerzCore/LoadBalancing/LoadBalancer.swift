@@ -22,6 +22,14 @@ public protocol LoadBalancer: AnyObject {
     /// cluster's endpoints. Precondition: `available.count` equals the cluster's endpoint count.
     func updateAvailability(_ available: [Bool])
 
+    /// New weights for the cluster's endpoints (`weights[i]` for each endpoint; the cluster layer's
+    /// dynamic weights times the configured ones). Weights never make an unavailable endpoint
+    /// pickable. `round_robin`, `least_request` and `random` follow them; `ring_hash` and `maglev`
+    /// keep their configured weights (the default does nothing): rebuilding a ring or table every
+    /// time a measured weight moves would move keys between endpoints all the time, which is what
+    /// consistent hashing exists to avoid. Precondition: `weights.count` equals the endpoint count.
+    func updateWeights(_ weights: [Int])
+
     /// The I/O layer calls this when a request is sent to `endpoint` (each attempt, retries too).
     /// Only ``LeastRequestBalancer`` uses it; the default does nothing.
     func requestStarted(_ endpoint: Int)
@@ -32,6 +40,7 @@ public protocol LoadBalancer: AnyObject {
 }
 
 extension LoadBalancer {
+    public func updateWeights(_ weights: [Int]) {}
     public func requestStarted(_ endpoint: Int) {}
     public func requestFinished(_ endpoint: Int) {}
 }

@@ -30,6 +30,10 @@ public final class RandomBalancer: LoadBalancer {
         if members.update(available) { rebuild() }
     }
 
+    public func updateWeights(_ weights: [Int]) {
+        if members.updateWeights(weights) { rebuild() }
+    }
+
     private func rebuild() {
         sampler = WeightedSampler(endpoints: members.availableMembers, weights: members.weights)
     }

@@ -55,6 +55,10 @@ public final class RoundRobinBalancer: LoadBalancer {
         if members.update(available) { rebuild() }
     }
 
+    public func updateWeights(_ weights: [Int]) {
+        if members.updateWeights(weights) { rebuild() }
+    }
+
     private func next() -> Int {
         if live { return liveStep() }
         let chosen = schedule[cursor]

@@ -88,6 +88,12 @@ public final class SubsetLoadBalancer: LoadBalancer {
         for inner in subsets.values { inner.updateAvailability(available) }
     }
 
+    public func updateWeights(_ weights: [Int]) {
+        whole.updateWeights(weights)
+        defaultSubset?.updateWeights(weights)
+        for inner in subsets.values { inner.updateWeights(weights) }
+    }
+
     public func requestStarted(_ endpoint: Int) { activeRequests?.started(endpoint) }
 
     public func requestFinished(_ endpoint: Int) { activeRequests?.finished(endpoint) }

@@ -94,6 +94,8 @@ struct AdminRoutes {
             return Response(status: .ok, contentType: "application/json", body: clustersJSON())
         case (.GET, "/status"):
             return Response(status: .ok, contentType: "application/json", body: statusJSON())
+        case (.GET, "/flow/clusters"):
+            return Response(status: .ok, contentType: "application/json", body: flowClustersJSON())
         case (.GET, "/coprocessors"):
             return Response(status: .ok, contentType: "application/json", body: coprocessorsJSON())
         case (.POST, _) where route.hasPrefix("/coprocessors/") && route.hasSuffix("/reload"):
@@ -114,11 +116,11 @@ struct AdminRoutes {
                 return Response(status: .badRequest, contentType: "text/plain", body: "reload rejected; previous config still serving\n\(error)\n")
             }
         case (_, "/healthz"), (_, "/readyz"), (_, "/metrics"), (_, "/config_dump"), (_, "/clusters"), (_, "/status"), (_, "/reload"),
-             (_, "/coprocessors"):
+             (_, "/coprocessors"), (_, "/flow/clusters"):
             return Response(status: .methodNotAllowed, contentType: "text/plain", body: "method not allowed\n")
         default:
             return Response(status: .notFound, contentType: "text/plain",
-                            body: "admin endpoints: /healthz /readyz /metrics /config_dump /clusters /status /coprocessors, POST /reload, POST /coprocessors/NAME/drain, POST /coprocessors/NAME/reload\n")
+                            body: "admin endpoints: /healthz /readyz /metrics /config_dump /clusters /status /coprocessors /flow/clusters, POST /reload, POST /coprocessors/NAME/drain, POST /coprocessors/NAME/reload\n")
         }
     }
 

@@ -19,7 +19,8 @@ public final class ConfigSnapshot: @unchecked Sendable {
         self.generation = generation
         var listeners: [String: ListenerRuntime] = [:]
         for listener in config.listeners {
-            listeners[listener.name] = try ListenerRuntime(config: listener, filters: filters)
+            listeners[listener.name] = try ListenerRuntime(config: listener, filters: filters,
+                                                           altSvc: AltSvcAdvertisement.value(for: listener, among: config.listeners))
         }
         self.listeners = listeners
         var clusters: [String: SharedCluster] = [:]
@@ -39,9 +40,13 @@ public final class ListenerRuntime: @unchecked Sendable {
     public let config: ListenerConfig
     public let routeTable: RouteTable
     public let filterFactories: [HTTPFilterFactory]
+    /// `Alt-Svc` value added to this listener's responses (an https listener sharing port and
+    /// certificate with a quic listener), else nil.
+    public let altSvc: String?
 
-    init(config: ListenerConfig, filters: FilterFactoryRegistry) throws {
+    init(config: ListenerConfig, filters: FilterFactoryRegistry, altSvc: String? = nil) throws {
         self.config = config
+        self.altSvc = altSvc
         self.routeTable = try RouteTable(router: config.router)
         self.filterFactories = makeFilterFactories(config.filters, registry: filters)
     }

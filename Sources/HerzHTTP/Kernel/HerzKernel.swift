@@ -8,6 +8,7 @@ import NIOCore
 import NIOExtras
 import NIOPosix
 import NIOSSL
+import HerzQUIC
 
 /// The running proxy: worker event loops, bound listeners, the admin server, and the one path by
 /// which a new config gets in (validate whole → compile snapshot → hand to every worker).
@@ -31,6 +32,8 @@ public final class HerzKernel: @unchecked Sendable {
     private var boundListeners: [String: BoundListener] = [:]
     private var adminChannel: Channel?
     private var healthCheckers: [String: ActiveHealthChecker] = [:]
+    /// Flow breakers and dynamic weights of the rules' `cluster` blocks; outlives every snapshot.
+    let flowClusters: FlowClusterRegistry
     private let quiesce: ServerQuiescingHelper
     private(set) var lastReloadError: String?
     private let startedAt = Date()
@@ -42,6 +45,8 @@ public final class HerzKernel: @unchecked Sendable {
         var channels: [Channel] = []
         /// Swapped on reload so new TLS handshakes use new certificates.
         let tlsContext: NIOLockedValueBox<NIOSSLContext?>
+        /// `protocol: quic`: the workers' endpoints (HerzKernel+QUIC).
+        var quicGroup: QUICEndpointGroup?
         init(config: ListenerConfig, tls: NIOSSLContext?) {
             self.config = config
             self.tlsContext = NIOLockedValueBox(tls)
@@ -69,6 +74,10 @@ public final class HerzKernel: @unchecked Sendable {
             if let accessLog = config.accessLog { worker.accessLog = AccessLogger(config: accessLog, eventLoop: loop) }
             workers.append(worker)
         }
+        let flowClusters = FlowClusterRegistry(logger: logger)
+        flowClusters.apply(config.flowControl?.rules.clusters ?? [], clusters: snapshot.clusters)
+        for worker in workers { worker.flowClusters = flowClusters }
+        self.flowClusters = flowClusters
         self.workers = workers
         self.coprocessors = CoprocessorRuntime(coprocessors: config.coprocessors, workers: workers, metrics: metrics, logger: logger)
         coprocDispatchers.install(coprocessors.dispatchers())
@@ -80,7 +89,7 @@ public final class HerzKernel: @unchecked Sendable {
 
     public func start() throws {
         try lock.withLock {
-            for listener in snapshot.config.listeners where listener.protocol != .quic {
+            for listener in snapshot.config.listeners {
                 boundListeners[listener.name] = try bind(listener)
             }
             if let admin = snapshot.config.admin {
@@ -88,17 +97,16 @@ public final class HerzKernel: @unchecked Sendable {
             }
             startHealthCheckers(snapshot)
         }
+        flowClusters.start(on: adminGroup.next())
         coprocessors.start()
         ready.store(true, ordering: .releasing)
         for listener in snapshot.config.listeners {
             logger.info("listening", metadata: ["listener": "\(listener.name)", "address": "\(listener.address)", "protocol": "\(listener.protocol.rawValue)"])
-            if listener.protocol == .quic {
-                logger.warning("quic listeners are not served yet; ignoring", metadata: ["listener": "\(listener.name)"])
-            }
         }
     }
 
     private func bind(_ listener: ListenerConfig) throws -> BoundListener {
+        if listener.protocol == .quic { return try bindQUIC(listener) }
         let tls = try listener.tls.map { try DownstreamPipeline.makeTLSContext($0) }
         let bound = BoundListener(config: listener, tls: tls)
         for worker in workers {
@@ -176,13 +184,13 @@ public final class HerzKernel: @unchecked Sendable {
             // Listener sockets: bind new ones first (so a bind failure rejects the whole reload),
             // then swap, then close removed ones.
             var newBound: [String: BoundListener] = [:]
-            for listener in config.listeners where listener.protocol != .quic {
+            for listener in config.listeners {
                 if let existing = boundListeners[listener.name] {
                     guard existing.config.address == listener.address, existing.config.protocol == listener.protocol else {
                         for bound in newBound.values { for c in bound.channels { c.close(promise: nil) } }
                         throw ReloadError.listenerChanged("listener \(listener.name): address or protocol changed; give it a new name to move it")
                     }
-                    if existing.config.tls != listener.tls {
+                    if existing.config.tls != listener.tls, listener.protocol != .quic {
                         let tls = try listener.tls.map { try DownstreamPipeline.makeTLSContext($0) }
                         existing.tlsContext.withLockedValue { $0 = tls }
                     }
@@ -191,6 +199,7 @@ public final class HerzKernel: @unchecked Sendable {
                 }
             }
             snapshot = next
+            flowClusters.apply(config.flowControl?.rules.clusters ?? [], clusters: next.clusters)
             for worker in workers { worker.eventLoop.execute { worker.install(next) } }
             let keep = Set(config.listeners.map(\.name))
             for (name, bound) in boundListeners where !keep.contains(name) {
@@ -233,7 +242,12 @@ public final class HerzKernel: @unchecked Sendable {
         let drained = DispatchSemaphore(value: 0)
         done.futureResult.whenComplete { _ in drained.signal() }
         quiesce.initiateShutdown(promise: done)
-        if drained.wait(timeout: .now() + .nanoseconds(Int(timeout.nanoseconds))) == .timedOut {
+        let listeners = lock.withLock { Array(boundListeners.values) }
+        drainQUIC(listeners)
+        let deadline = DispatchTime.now() + .nanoseconds(Int(timeout.nanoseconds))
+        // The quiescing helper only completes once it has seen a TCP listener.
+        let tcpDrained = !listeners.contains { $0.quicGroup == nil } || drained.wait(timeout: deadline) == .success
+        if !tcpDrained || !waitForQUICDrain(listeners, until: deadline) {
             logger.warning("drain timeout reached; closing remaining connections")
         }
         lock.withLock {
@@ -241,6 +255,7 @@ public final class HerzKernel: @unchecked Sendable {
             healthCheckers.removeAll()
         }
         coprocessors.shutdown()
+        flowClusters.stop()
         for worker in workers {
             try? worker.eventLoop.submit {
                 worker.accessLog?.flush()

@@ -16,6 +16,8 @@ public final class Worker: @unchecked Sendable {
     private(set) var snapshot: ConfigSnapshot
     private var clusters: [String: WorkerCluster] = [:]
     var accessLog: AccessLogger?
+    /// The kernel's cluster layer (flow breakers and dynamic weights); nil outside a kernel.
+    var flowClusters: FlowClusterRegistry?
     /// Per-worker generator for request ids, weighted cluster picks and balancers: fast and
     /// lock-free; seeded once from the system generator.
     var random = SplitMix64(seed: UInt64.random(in: 0 ... .max))
@@ -53,9 +55,9 @@ public final class Worker: @unchecked Sendable {
         if snapshot !== self.snapshot {
             // A request from an older generation whose cluster changed: serve it from a private
             // instance so the current generation's pools are not polluted.
-            return WorkerCluster(shared: shared, eventLoop: eventLoop)
+            return WorkerCluster(shared: shared, eventLoop: eventLoop, flow: flowClusters)
         }
-        let created = WorkerCluster(shared: shared, eventLoop: eventLoop)
+        let created = WorkerCluster(shared: shared, eventLoop: eventLoop, flow: flowClusters)
         clusters[name] = created
         return created
     }

@@ -60,10 +60,11 @@ struct MetricsExposition {
                 coprocessors.map { (coprocLabels($0), Int($0.restarts)) })
         counter("herz_coproc_handshakes_total", "Successful coprocessor handshakes (first attach, restarts, upgrades)",
                 coprocessors.map { (coprocLabels($0), Int($0.handshakes)) })
+        out += flowClusterFamilies()
         return out
     }
 
-    private func escape(_ s: String) -> String {
+    func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: " ")
     }
 }

@@ -96,8 +96,14 @@ extension ProxyStream {
                 return
             }
         }
-        cluster.requestStarted(endpoint)
-        attemptEndpoint = endpoint
+        switch cluster.requestStarted(endpoint) {
+        case .started(let attempt): currentAttempt = attempt
+        case .refusedByBreaker(let phase, let retryAfter):
+            failureReason = "cluster circuit breaker \(phase.rawValue)"
+            let reply = FlowBreakerReply(cluster: cluster.shared.config.name, phase: phase, retryAfterNanos: retryAfter)
+            localReply(.serviceUnavailable, reply.body, headers: HTTPHeaders(reply.headers))
+            return
+        }
         startTryTimer()
         let pool = cluster.pool(for: endpoint)
         if let exchange = pool.takeIdle() {
@@ -154,9 +160,9 @@ extension ProxyStream {
 
     /// Ends the current attempt's accounting (balancer, stats, outlier detection) exactly once.
     func endAttempt(_ outcome: WorkerCluster.AttemptOutcome) {
-        guard let endpoint = attemptEndpoint else { return }
-        attemptEndpoint = nil
-        cluster?.requestFinished(endpoint, outcome: outcome)
+        guard let attempt = currentAttempt else { return }
+        currentAttempt = nil
+        cluster?.requestFinished(attempt, outcome: outcome)
     }
 
     func cancelWaiter() {

@@ -49,7 +49,7 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
     var exchange: UpstreamExchange?
     var waiter: (pool: EndpointPool, id: Int)?
     var attempts = 0
-    var attemptEndpoint: Int?
+    var currentAttempt: WorkerCluster.Attempt?
     /// Endpoints of the attempts before the last one (filled on retries only: no array per request).
     var triedEndpoints: [Int] = []
     var lastTriedEndpoint: Int?
@@ -224,6 +224,7 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
             if closeConnectionAfter && head.version.major == 1 {
                 head.headers.replaceOrAdd(name: "connection", value: "close")
             }
+            if let altSvc = listener.altSvc { head.headers.replaceOrAdd(name: "alt-svc", value: altSvc) }
             responseHeadSent = true
             responseStatus = head.status
             responder?.writeResponse(.head(head))

@@ -14,8 +14,10 @@ final class WorkerCluster {
     private var availability: EndpointAvailability
     private var seenVersion = -1
     private var pools: [EndpointPool?]
+    /// The cluster layer (breaker, measurements, dynamic weights); nil outside a kernel.
+    private let flow: WorkerFlowLink?
 
-    init(shared: SharedCluster, eventLoop: EventLoop) {
+    init(shared: SharedCluster, eventLoop: EventLoop, flow: FlowClusterRegistry? = nil) {
         self.shared = shared
         self.eventLoop = eventLoop
         let config = shared.config
@@ -24,9 +26,11 @@ final class WorkerCluster {
                                          random: SplitMix64(seed: UInt64.random(in: 0 ... .max)))
         self.subsetBalancer = balancer as? SubsetLoadBalancer
         self.pools = Array(repeating: nil, count: config.endpoints.count)
+        self.flow = flow.map { WorkerFlowLink(registry: $0, shared: shared, eventLoop: eventLoop) }
     }
 
     private func refreshAvailability() {
+        flow?.refresh(balancer)
         shared.unejectIfDue()
         let version = shared.availabilityVersion.load(ordering: .acquiring)
         guard version != seenVersion else { return }
@@ -56,12 +60,38 @@ final class WorkerCluster {
         return pool
     }
 
-    /// An attempt to `endpoint` begins (each retry too).
-    func requestStarted(_ endpoint: Int) {
+    /// One attempt to an endpoint, from ``requestStarted(_:)`` to ``requestFinished(_:outcome:)``.
+    struct Attempt {
+        let endpoint: Int
+        /// When it started (monotonic ns; 0 when the cluster layer does not measure this cluster).
+        let startedNanos: UInt64
+        /// The cluster breaker's permit (nil without a breaker).
+        let permit: FlowCircuitBreaker.Permit?
+    }
+
+    /// How ``requestStarted(_:)`` went.
+    enum AttemptStart {
+        case started(Attempt)
+        /// The cluster's breaker refused the attempt: answer 503 without calling the upstream.
+        case refusedByBreaker(FlowClusterController.Phase, retryAfterNanos: UInt64?)
+    }
+
+    /// An attempt to `endpoint` begins (each retry too), unless the cluster's breaker refuses it.
+    func requestStarted(_ endpoint: Int) -> AttemptStart {
+        var now: UInt64 = 0
+        var permit: FlowCircuitBreaker.Permit?
+        if let flow, flow.isActive {
+            now = FlowClusterRegistry.now()
+            switch flow.admit(now: now) {
+            case .allow(let granted): permit = granted
+            case .reject(let phase, let retryAfter): return .refusedByBreaker(phase, retryAfterNanos: retryAfter)
+            }
+        }
         balancer.requestStarted(endpoint)
         let stats = shared.endpointStats[endpoint]
         stats.requests.wrappingIncrement(ordering: .relaxed)
         stats.activeRequests.wrappingIncrement(ordering: .relaxed)
+        return .started(Attempt(endpoint: endpoint, startedNanos: now, permit: permit))
     }
 
     /// How an attempt ended; `nil` outcome = cancelled by Herz (not the endpoint's fault).
@@ -69,20 +99,28 @@ final class WorkerCluster {
         case status(Int), connectFailure, reset, timeout, cancelled
     }
 
-    /// Exactly once per ``requestStarted(_:)``.
-    func requestFinished(_ endpoint: Int, outcome: AttemptOutcome) {
+    /// Exactly once per attempt that ``requestStarted(_:)`` started.
+    func requestFinished(_ attempt: Attempt, outcome: AttemptOutcome) {
+        let endpoint = attempt.endpoint
         balancer.requestFinished(endpoint)
         shared.endpointStats[endpoint].activeRequests.wrappingDecrement(ordering: .relaxed)
+        let upstreamOutcome: UpstreamOutcome?
         switch outcome {
-        case .status(let code): shared.recordOutcome(endpoint: endpoint, outcome: .status(code))
-        case .connectFailure: shared.recordOutcome(endpoint: endpoint, outcome: .connectFailure)
-        case .reset: shared.recordOutcome(endpoint: endpoint, outcome: .reset)
-        case .timeout: shared.recordOutcome(endpoint: endpoint, outcome: .timeout)
-        case .cancelled: break
+        case .status(let code): upstreamOutcome = .status(code)
+        case .connectFailure: upstreamOutcome = .connectFailure
+        case .reset: upstreamOutcome = .reset
+        case .timeout: upstreamOutcome = .timeout
+        case .cancelled: upstreamOutcome = nil
+        }
+        if let upstreamOutcome { shared.recordOutcome(endpoint: endpoint, outcome: upstreamOutcome) }
+        if let flow, flow.isActive {
+            flow.finished(endpoint: endpoint, permit: attempt.permit, startedNanos: attempt.startedNanos,
+                          outcome: upstreamOutcome, now: FlowClusterRegistry.now())
         }
     }
 
     func shutdown() {
+        flow?.shutdown()
         for pool in pools { pool?.shutdown() }
     }
 }

@@ -64,6 +64,7 @@ final class ConfigLoaderFieldTests: XCTestCase {
                 protocol: quic
                 tls: { cert: "\(cert)", key: "\(key)" }
                 limits: { request_timeout: 0s }
+                quic: { retry: always, max_connections: 50, stateless_reset: false, stream_window_bytes: 1MiB }
                 filters: [{ type: router, config: { virtual_hosts: [{ name: vh, domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster: a } }] }] } }]
             clusters: [{ name: a, endpoints: ["127.0.0.1:1"] }]
             """
@@ -92,6 +93,13 @@ final class ConfigLoaderFieldTests: XCTestCase {
         XCTAssertEqual(config.listeners[1].name, "127.0.0.1:0")
         XCTAssertEqual(config.listeners[1].protocol, .quic)
         XCTAssertNil(config.listeners[1].limits.requestTimeout)
+        var quic = QUICListenerConfig()
+        quic.retry = .always
+        quic.maxConnections = 50
+        quic.statelessReset = false
+        quic.streamWindowBytes = 1024 * 1024
+        XCTAssertEqual(config.listeners[1].quic, quic)
+        XCTAssertEqual(edge.quic, QUICListenerConfig(), "https listeners keep the defaults")
     }
 
     func testRouteFields() throws {

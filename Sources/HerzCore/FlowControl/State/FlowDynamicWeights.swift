@@ -33,14 +33,25 @@ public struct FlowDynamicWeights: Sendable, Equatable {
 
     /// Applies one round of measurements; endpoints absent from `samples` are forgotten.
     /// Returns the new weight of every endpoint in `samples`.
-    public mutating func update(_ samples: [Sample]) -> [String: Int] {
+    ///
+    /// Endpoints in `held` (ejected by health checks or outlier detection) keep their weight as it
+    /// is, whatever their sample says, and their samples do not count for the best endpoint: they
+    /// take no traffic, so their measurements are stale, and when they are back they re-enter with
+    /// the weight they left with.
+    public mutating func update(_ samples: [Sample], holding held: Set<String> = []) -> [String: Int] {
         let base = Double(policy.base)
-        let badnesses = samples.map { sample in sample.value.flatMap { self.badness($0) } }
+        let badnesses = samples.map { sample in
+            held.contains(sample.endpoint) ? nil : sample.value.flatMap { self.badness($0) }
+        }
         let best = badnesses.compactMap { $0 }.min()
         var next: [String: Double] = [:]
         for (sample, bad) in zip(samples, badnesses) {
-            let target = bad.flatMap { value in best.map { base * $0 / value } } ?? base
             let previous = smoothed[sample.endpoint] ?? base
+            if held.contains(sample.endpoint) {
+                next[sample.endpoint] = previous
+                continue
+            }
+            let target = bad.flatMap { value in best.map { base * $0 / value } } ?? base
             next[sample.endpoint] = policy.decay * previous + (1 - policy.decay) * target
         }
         smoothed = next

@@ -36,15 +36,12 @@ public struct FlowRuntimeState: Sendable, Equatable {
             }
         }
         for cluster in rules.clusters {
-            if let policy = cluster.breaker {
-                next.breakers[cluster.name] = breakers[cluster.name]?.reconfigured(to: policy) ?? FlowCircuitBreaker(policy: policy)
-                report.note("\(cluster.name)/breaker", kept: breakers[cluster.name] != nil)
-            }
-            if let policy = cluster.weight {
-                let old = weights[cluster.name]
-                next.weights[cluster.name] = old?.reconfigured(to: policy) ?? FlowDynamicWeights(policy: policy)
-                report.note("\(cluster.name)/weight", kept: old?.policy.signal == policy.signal)
-            }
+            let old = FlowClusterState(breaker: breakers[cluster.name], weights: weights[cluster.name])
+            let (state, notes) = old.carriedOver(to: cluster)
+            next.breakers[cluster.name] = state.breaker
+            next.weights[cluster.name] = state.weights
+            report.kept += notes.kept
+            report.fresh += notes.fresh
         }
         report.dropped = (limiters.keys.filter { next.limiters[$0] == nil }.map(\.description)
             + breakers.keys.filter { next.breakers[$0] == nil }.map { "\($0)/breaker" }

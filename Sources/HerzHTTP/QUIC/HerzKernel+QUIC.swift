@@ -1,0 +1,57 @@
+import HerzCore
+import HerzQUIC
+import Foundation
+import NIOCore
+
+/// Binding and draining of `protocol: quic` listeners (docs/http3.md).
+extension HerzKernel {
+    /// One UDP socket per worker on the listener's port (`SO_REUSEPORT`), each with its
+    /// ``QUICEndpoint``; the endpoints of a listener form a ``QUICEndpointGroup`` so that connection
+    /// IDs route datagrams to the worker that owns the connection. Port 0 binds the first worker
+    /// to an ephemeral port and the others to the same one.
+    func bindQUIC(_ listener: ListenerConfig) throws -> BoundListener {
+        guard let tls = listener.tls else { throw QUICError.tls(function: "listener \(listener.name)", message: "quic needs tls") }
+        guard workers.count <= 256 else { throw QUICError.tls(function: "listener \(listener.name)", message: "at most 256 workers serve QUIC") }
+        let credentials = try QUICTLSCredentials(certificatePath: tls.certificatePath, privateKeyPath: tls.privateKeyPath)
+        let parameters = QUICConnectionParameters(
+            listenerName: listener.name, credentials: credentials, quic: listener.quic,
+            maxConcurrentStreams: listener.limits.maxConcurrentStreams, idleTimeout: listener.limits.idleTimeout,
+            maxHeaderBytes: listener.limits.maxRequestHeadersBytes)
+        let group = QUICEndpointGroup(workerCount: workers.count)
+        let observer = QUICMetrics(registry: metrics.registry, listener: listener.name)
+        let bound = BoundListener(config: listener, tls: nil)
+        bound.quicGroup = group
+        var port = listener.address.port
+        do {
+            for worker in workers {
+                let endpoint = QUICEndpoint(parameters: parameters, workerIndex: worker.index, group: group, eventLoop: worker.eventLoop,
+                                            streamHandlerFactory: HTTP3DownstreamFactory(worker: worker, listenerName: listener.name),
+                                            observer: observer, logger: logger)
+                let channel = try QUICListenerSocket.bind(host: listener.address.host, port: port, on: worker.eventLoop,
+                                                          endpoint: endpoint).wait()
+                if port == 0 { port = channel.localAddress?.port ?? 0 }
+                bound.channels.append(channel)
+            }
+        } catch {
+            for channel in bound.channels { channel.close(promise: nil) }
+            throw error
+        }
+        return bound
+    }
+
+    /// Sends GOAWAY on every QUIC connection and refuses new ones; each connection closes after
+    /// its last request.
+    func drainQUIC(_ listeners: [BoundListener]) {
+        for listener in listeners { listener.quicGroup?.forEach { $0.drain() } }
+    }
+
+    /// Waits until every QUIC connection of `listeners` has closed; false at the deadline.
+    func waitForQUICDrain(_ listeners: [BoundListener], until deadline: DispatchTime) -> Bool {
+        let groups = listeners.compactMap(\.quicGroup)
+        while groups.contains(where: { $0.connectionCount > 0 }) {
+            if DispatchTime.now() >= deadline { return false }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return true
+    }
+}

@@ -1,0 +1,36 @@
+import HerzCore
+import NIOCore
+
+/// Everything a worker's QUIC endpoint needs to accept and run connections for one listener.
+/// Immutable; shared by the endpoints of all workers.
+public struct QUICConnectionParameters: @unchecked Sendable {
+    public let listenerName: String
+    public let credentials: QUICTLSCredentials
+    public let quic: QUICListenerConfig
+    /// HTTP/3 request streams a client may have open at once (QUIC `initial_max_streams_bidi`).
+    public let maxConcurrentStreams: Int
+    public let idleTimeout: TimeAmount
+    /// Largest request header section (nghttp3's SETTINGS_MAX_FIELD_SECTION_SIZE).
+    public let maxHeaderBytes: Int
+    public let layout: QUICConnectionIDLayout
+    /// Key for Retry tokens and stateless reset tokens: random per kernel process (a restart
+    /// invalidates outstanding Retry tokens, which only costs the client one more round trip).
+    let staticSecret: [UInt8]
+
+    public init(listenerName: String, credentials: QUICTLSCredentials, quic: QUICListenerConfig, maxConcurrentStreams: Int,
+                idleTimeout: TimeAmount, maxHeaderBytes: Int, layout: QUICConnectionIDLayout = QUICConnectionIDLayout()) {
+        self.listenerName = listenerName
+        self.credentials = credentials
+        self.quic = quic
+        self.maxConcurrentStreams = maxConcurrentStreams
+        self.idleTimeout = idleTimeout
+        self.maxHeaderBytes = maxHeaderBytes
+        self.layout = layout
+        self.staticSecret = QUICRandom.bytes(32)
+    }
+
+    /// Response bytes one stream may hold (unsent + unacknowledged) before the proxy is told to
+    /// stop reading the upstream.
+    var sendHighWatermark: Int { max(64 * 1024, quic.streamWindowBytes) }
+    var connectionWindowBytes: Int { quic.streamWindowBytes * 16 }
+}
