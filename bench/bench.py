@@ -36,7 +36,7 @@ PROXY_CORE = "0"
 LOAD_CORE = "1"
 
 ALL_PROXIES = ["herz", "nginx", "haproxy", "caddy"]
-LABELS = {"herz": "Herz", "nginx": "nginx", "haproxy": "HAProxy", "caddy": "Caddy"}
+LABELS = {"herz": "Herz", "nginx": "nginx", "haproxy": "HAProxy", "caddy": "Caddy", "herz-base": "Herz (baseline)"}
 SIZES = [("13B", 13), ("64KiB", 64 * 1024), ("1MiB", 1024 * 1024)]
 PROTOCOLS = [("h1", "HTTP/1.1"), ("h2", "HTTP/2 over TLS")]
 
@@ -320,12 +320,15 @@ class Bench:
             env = {"GOMAXPROCS": "1", "HOME": self.tmp, "XDG_DATA_HOME": os.path.join(self.tmp, "caddy-data"),
                    "XDG_CONFIG_HOME": os.path.join(self.tmp, "caddy-config")}
             return pin + ["caddy", "run", "--adapter", "caddyfile", "--config", conf], env
-        if name == "herz":
-            binary = os.path.join(REPO, ".build", "release", "herz-kernel")
+        if name in ("herz", "herz-base"):
+            binary = os.path.join(REPO, ".build", "release", "herz-kernel") if name == "herz" else self.args.baseline_herz
             if not os.access(binary, os.X_OK):
                 raise RuntimeError(f"{binary} is missing (build it, or run bench/run without --no-build)")
             conf = render("herz.yaml", os.path.join(self.tmp, "herz.yaml"), values)
-            return pin + [binary, "--config", conf, "--workers", "1", "--log-level", "warning"], None
+            env = None
+            if self.args.allocs:
+                env = {"LD_PRELOAD": build_malloc_counter(self.tmp), "MCOUNT_FILE": os.path.join(self.tmp, f"{name}.mallocs")}
+            return pin + [binary, "--config", conf, "--workers", "1", "--log-level", "warning"], env
         raise ValueError(name)
 
     def start_proxies(self) -> None:
@@ -502,14 +505,64 @@ def measure(bench: Bench, name: str, proto: str, size: int, duration: int, warmu
     return res
 
 
+def build_malloc_counter(tmp: str) -> str:
+    """Compiles bench/malloc-count.c (with the Swift toolchain's clang) into the temp dir; returns the .so path."""
+    out = os.path.join(tmp, "malloc-count.so")
+    if not os.path.exists(out):
+        cc = shutil.which("clang") or shutil.which("cc")
+        subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", out, os.path.join(REPO, "bench", "malloc-count.c")], check=True)
+    return out
+
+
+def count_allocations(bench: Bench, name: str, requests: int = 8000, connections: int = 8) -> float | None:
+    """Heap allocations per proxied HTTP/1.1 13-byte GET: the LD_PRELOAD counter's total before and
+    after `requests` keep-alive requests (Python clients, `connections` in parallel; responses checked)."""
+    import http.client
+    import threading
+    info = bench.proxies[name]
+    pid, path = info["server"].pids()[-1], os.path.join(bench.tmp, f"{name}.mallocs")
+    target = bench.paths[13]
+
+    def load(n: int) -> None:
+        def worker(k: int) -> None:
+            c = http.client.HTTPConnection("127.0.0.1", info["port"], timeout=30)
+            for _ in range(k):
+                c.request("GET", target)
+                r = c.getresponse()
+                if r.status != 200 or len(r.read()) != 13:
+                    raise RuntimeError(f"{name}: bad response {r.status}")
+            c.close()
+        threads = [threading.Thread(target=worker, args=(n // connections,)) for _ in range(connections)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    def total() -> int:
+        if os.path.exists(path):
+            os.remove(path)
+        os.kill(pid, signal.SIGUSR2)
+        for _ in range(50):
+            if os.path.exists(path) and open(path).read().endswith("\n"):
+                return int(open(path).read())
+            time.sleep(0.05)
+        raise RuntimeError(f"{name}: the malloc counter did not answer (is it loaded?)")
+
+    load(1000)  # warm: connection pools, metric handles, buffers
+    before = total()
+    load(requests)
+    return (total() - before) / requests
+
+
 def profile_herz(bench: Bench, duration: int, warmup: int, top: int = 25) -> str | None:
     """perf record (software cpu-clock event: works without hardware counters) of herz-kernel while
     wrk drives HTTP/1.1 13-byte load; returns the top symbols by self time, demangled."""
     if not shutil.which("perf"):
         log("--profile: perf is not installed (apt-get install linux-perf)")
         return None
-    info = bench.proxies["herz"]
-    url = bench.url("herz", info["port"], info["tls_port"], "h1", 13)
+    name = "herz" if "herz" in bench.proxies else "herz-base"
+    info = bench.proxies[name]
+    url = bench.url(name, info["port"], info["tls_port"], "h1", 13)
     data = os.path.join(bench.tmp, "perf.data")
     if warmup > 0:
         run_wrk(url, warmup, bench.args.connections)
@@ -677,7 +730,7 @@ def report(bench: Bench, results: dict, meta: dict, markdown: bool) -> str:
             if key not in results:
                 continue
             herz = results[key].get("herz")
-            for other in ("nginx", "caddy", "haproxy"):
+            for other in ("nginx", "caddy", "haproxy", "herz-base"):
                 o = results[key].get(other)
                 if other not in bench.args.proxies:
                     continue
@@ -751,14 +804,22 @@ def parse_args(argv):
                    help="after the measured runs, profile Herz under HTTP/1.1 13-byte load with perf (cpu-clock) and "
                         "print the top 25 symbols (an extra run; it does not affect the table)")
     p.add_argument("--keep-tmp", action="store_true", help="keep the temp dir (configs, logs) for inspection")
+    p.add_argument("--allocs", action="store_true",
+                   help="also count Herz's heap allocations per proxied HTTP/1.1 13-byte request (an LD_PRELOAD "
+                        "counter, bench/malloc-count.c; independent of the machine's load)")
+    p.add_argument("--baseline-herz", metavar="BIN",
+                   help="also run this herz-kernel binary (e.g. a copy built from main) as 'Herz (baseline)', "
+                        "interleaved with the others: before/after figures in one run")
     a = p.parse_args(argv)
     if a.quick:
         a.duration, a.rounds, a.sizes = 2, 1, "13B"
     a.proxies = [x for x in a.proxies.split(",") if x]
     a.sizes = [x for x in a.sizes.split(",") if x]
     a.protocols = [x for x in a.protocols.split(",") if x]
+    if a.baseline_herz and "herz-base" not in a.proxies:
+        a.proxies.append("herz-base")
     for x in a.proxies:
-        if x not in ALL_PROXIES:
+        if x not in ALL_PROXIES + ["herz-base"]:
             p.error(f"unknown proxy {x}")
     for x in a.sizes:
         if x not in [s for s, _ in SIZES]:
@@ -844,7 +905,7 @@ def main(argv) -> int:
 
     profile = None
     if args.profile:
-        if "herz" in bench.proxies and bench.proxies["herz"]["server"].alive():
+        if any(n in bench.proxies and bench.proxies[n]["server"].alive() for n in ("herz", "herz-base")):
             try:
                 profile = profile_herz(bench, args.duration, args.warmup)
             except Exception as e:  # noqa: BLE001 - a failed profile must not lose the table
@@ -852,13 +913,26 @@ def main(argv) -> int:
         else:
             log("--profile: Herz is not running; no profile")
 
+    allocs = ""
+    if args.allocs:
+        for name in ("herz", "herz-base"):
+            if name in bench.proxies and bench.proxies[name]["server"].alive():
+                try:
+                    allocs += f"{LABELS[name]}: {count_allocations(bench, name):.1f} heap allocations per proxied HTTP/1.1 13 B request\n"
+                except Exception as e:  # noqa: BLE001 - a failed count must not lose the table
+                    log(f"--allocs failed for {name}: {e!r}")
+
     text = report(bench, results, meta, markdown=False)
+    if allocs:
+        text += "\n" + allocs
     if profile:
         text += "\n" + profile
 
     print(text, flush=True)
     os.makedirs(RESULTS, exist_ok=True)
     md = report(bench, results, meta, markdown=True)
+    if allocs:
+        md += "\n" + allocs
     if profile:
         md += "\n```\n" + profile + "```\n"
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")

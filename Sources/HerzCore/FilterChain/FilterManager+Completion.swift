@@ -95,7 +95,8 @@ extension FilterManager {
         if self.encoder.reset() { self.emit(.resumeReading(.upstream)) }
         self.encoder.started = true
 
-        let (head, bodyBuffer) = self.makeLocalReply(status: status, body: body, headers: headers)
+        let (head, bodyBuffer) = Self.makeLocalReply(status: status, body: body, headers: headers,
+                                                     version: self.requestVersion, isHEAD: self.requestIsHEAD)
         if responsePhase {
             self.emitResponse(.headers(head, endStream: bodyBuffer == nil))
             if let bodyBuffer { self.emitResponse(.data(bodyBuffer, endStream: true)) }
@@ -109,7 +110,10 @@ extension FilterManager {
         }
     }
 
-    func makeLocalReply(status: HTTPResponseStatus, body: String, headers: HTTPHeaders) -> (HTTPResponseHead, ByteBuffer?) {
+    /// The head and body (nil: none, e.g. answering `HEAD`) of a local reply: `text/plain` with its
+    /// length unless `headers` say otherwise. Shared with ``PassThroughFilterChain``.
+    static func makeLocalReply(status: HTTPResponseStatus, body: String, headers: HTTPHeaders, version: HTTPVersion,
+                               isHEAD: Bool) -> (HTTPResponseHead, ByteBuffer?) {
         var fields = HTTPHeaders()
         fields.add(name: "content-type", value: "text/plain")
         fields.add(name: "content-length", value: String(body.utf8.count))
@@ -121,8 +125,8 @@ extension FilterManager {
                 fields.add(name: name, value: value)
             }
         }
-        let head = HTTPResponseHead(version: self.requestVersion, status: status, headers: fields)
-        let bodyBuffer = body.isEmpty || self.requestIsHEAD ? nil : ByteBuffer(string: body)
+        let head = HTTPResponseHead(version: version, status: status, headers: fields)
+        let bodyBuffer = body.isEmpty || isHEAD ? nil : ByteBuffer(string: body)
         return (head, bodyBuffer)
     }
 

@@ -12,23 +12,9 @@ public enum ProxyHeaderPolicy {
         "proxy-authenticate", "proxy-authorization", "trailer",
     ]
 
-    /// Whether `name` (any case) is `te`, `connection` or one of ``hopByHop``; no allocation.
-    static func isHopByHopName(_ name: String) -> Bool {
-        switch name.utf8.count {
-        case 2: return equalsLowercase(name, "te")
-        case 7: return equalsLowercase(name, "upgrade") || equalsLowercase(name, "trailer")
-        case 10: return equalsLowercase(name, "connection") || equalsLowercase(name, "keep-alive")
-        case 16: return equalsLowercase(name, "proxy-connection")
-        case 17: return equalsLowercase(name, "transfer-encoding")
-        case 18: return equalsLowercase(name, "proxy-authenticate")
-        case 19: return equalsLowercase(name, "proxy-authorization")
-        default: return false
-        }
-    }
-
     /// ASCII case-insensitive comparison against a lowercase literal of letters and `-`.
-    @inline(__always)
-    static func equalsLowercase<S: StringProtocol>(_ name: S, _ lower: StaticString) -> Bool {
+    @inlinable @inline(__always)
+    public static func equalsLowercase<S: StringProtocol>(_ name: S, _ lower: StaticString) -> Bool {
         let count = lower.utf8CodeUnitCount
         guard name.utf8.count == count else { return false }
         return lower.withUTF8Buffer { expected in
@@ -42,28 +28,58 @@ public enum ProxyHeaderPolicy {
     /// Removes hop-by-hop headers in place: the fixed list, `te` unless it is exactly `trailers`,
     /// and every header listed in `Connection`.
     public static func stripHopByHop(_ headers: inout HTTPHeaders) {
-        // One pass finds what to remove; nothing is allocated unless a hop-by-hop header is present
-        // (responses usually carry `connection: keep-alive`: one removal, no token list).
-        var found: [String] = []
+        // One pass finds what to remove. Nothing is allocated unless `Connection` lists header
+        // names (responses usually carry `connection: keep-alive`: one removal, no list).
+        var present = 0  // bit i: hopByHopNames[i] is present
         var listed: [String] = []
         var keepTrailers = false
-        for (name, value) in headers where isHopByHopName(name) {
-            found.append(name)
-            if equalsLowercase(name, "connection") {
-                for token in value.split(separator: ",") {
-                    let trimmed = token.trimmingASCIISpaces()
-                    if !trimmed.isEmpty && !equalsLowercase(trimmed, "close") && !equalsLowercase(trimmed, "keep-alive") {
-                        listed.append(trimmed.lowercased())
+        for (name, value) in headers {
+            guard let bit = hopByHopBit(name) else { continue }
+            present |= 1 << bit
+            if bit == connectionBit {
+                forEachListElement(value) { token in
+                    if !token.isEmpty && !equalsLowercase(token, "close") && !equalsLowercase(token, "keep-alive") {
+                        listed.append(token.lowercased())
                     }
                 }
-            } else if equalsLowercase(name, "te") {
-                keepTrailers = keepTrailers || value.split(separator: ",").contains { equalsLowercase($0.trimmingASCIISpaces(), "trailers") }
+            } else if bit == teBit {
+                forEachListElement(value) { token in keepTrailers = keepTrailers || equalsLowercase(token, "trailers") }
             }
         }
-        guard !found.isEmpty else { return }
-        for name in found { headers.remove(name: name) }
+        guard present != 0 else { return }
+        for (bit, name) in hopByHopNames.enumerated() where present & (1 << bit) != 0 { headers.remove(name: name) }
         for name in listed { headers.remove(name: name) }
         if keepTrailers { headers.add(name: "te", value: "trailers") }
+    }
+
+    /// Calls `body` with each element of a comma-separated header value, trimmed (RFC 9110 §5.6.1),
+    /// without allocating.
+    static func forEachListElement(_ value: String, _ body: (Substring) -> Void) {
+        var rest = value[...]
+        while !rest.isEmpty {
+            let comma = rest.utf8.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
+            body(rest[..<comma].trimmingASCIISpaces())
+            rest = comma == rest.endIndex ? rest[rest.endIndex...] : rest[rest.utf8.index(after: comma)...]
+        }
+    }
+
+    /// ``hopByHop`` plus `te`; the index of each is its bit in ``stripHopByHop(_:)``.
+    static let hopByHopNames = hopByHop + ["te"]
+    static let connectionBit = 0
+    static let teBit = 8
+
+    /// The position of `name` (any case) in ``hopByHopNames``, if it is one; no allocation.
+    static func hopByHopBit(_ name: String) -> Int? {
+        switch name.utf8.count {
+        case 2: return equalsLowercase(name, "te") ? teBit : nil
+        case 7: return equalsLowercase(name, "upgrade") ? 4 : equalsLowercase(name, "trailer") ? 7 : nil
+        case 10: return equalsLowercase(name, "connection") ? connectionBit : equalsLowercase(name, "keep-alive") ? 1 : nil
+        case 16: return equalsLowercase(name, "proxy-connection") ? 2 : nil
+        case 17: return equalsLowercase(name, "transfer-encoding") ? 3 : nil
+        case 18: return equalsLowercase(name, "proxy-authenticate") ? 5 : nil
+        case 19: return equalsLowercase(name, "proxy-authorization") ? 6 : nil
+        default: return nil
+        }
     }
 
     /// Prepares a downstream request's headers for the upstream: strips hop-by-hop headers, appends

@@ -130,11 +130,14 @@ enum ASCII {
 /// The path part of a request target without query or fragment: origin-form `/a/b?x` → `/a/b`,
 /// absolute-form `http://h/a?x` → `/a`, anything else as is.
 func requestPath(of uri: String) -> Substring {
-    var start = uri.startIndex
-    if !uri.hasPrefix("/"), let scheme = uri.range(of: "://") {
-        start = uri[scheme.upperBound...].firstIndex(of: "/") ?? uri.endIndex
-        if start == uri.endIndex { return "/" }
+    // Byte scans (on the per-request path): `?`, `#` and `/` are ASCII, so their UTF-8 indices are
+    // valid String indices.
+    let bytes = uri.utf8
+    var start = bytes.startIndex
+    if bytes.first != UInt8(ascii: "/"), let scheme = uri.range(of: "://") {
+        start = bytes[scheme.upperBound...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
+        if start == bytes.endIndex { return "/" }
     }
-    let end = uri[start...].firstIndex { $0 == "?" || $0 == "#" } ?? uri.endIndex
+    let end = bytes[start...].firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? bytes.endIndex
     return uri[start..<end]
 }

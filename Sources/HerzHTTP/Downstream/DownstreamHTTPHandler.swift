@@ -6,6 +6,9 @@ import NIOHTTP1
 ///
 /// It turns NIO's `HTTPServerRequestPart`s into ``ProxyStream`` events and writes what the stream
 /// asks for. It owns no proxy logic: routing, filters and upstreams live in ``ProxyStream``.
+/// On an HTTP/1.1 connection it also serialises the responses itself (``HTTP1MessageWriter``: one
+/// buffer per flush, no encoder handler); on an HTTP/2 stream it writes response parts to NIO's
+/// HTTP/2 codec.
 /// HTTP/1.1 ordering: at most one stream is active per connection; requests pipelined behind it
 /// wait in a ``PipelinedRequestQueue`` and start, in order, when it finishes. Removable: an
 /// `Upgrade: h2c` replaces the HTTP/1.1 handlers before any stream started (``H2CUpgradeHandler``).
@@ -37,6 +40,12 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var requestEnded = false
     private var pipelined = PipelinedRequestQueue()
     private var pausedForPipelining = false
+    /// HTTP/1.1 connections: the response serialiser (nil on HTTP/2 streams).
+    private var writer: HTTP1MessageWriter?
+    /// The active request is a `HEAD`: its response carries no body.
+    private var requestIsHEAD = false
+    /// The response in progress is close-delimited (HTTP/1.0 without `content-length`).
+    private var closeAfterResponse = false
 
     init(worker: Worker, listenerName: String, scheme: String, isHTTP2Stream: Bool) {
         self.worker = worker
@@ -47,6 +56,7 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        if !isHTTP2Stream { writer = HTTP1MessageWriter(allocator: context.channel.allocator) }
         let remote = isHTTP2Stream ? context.channel.parent?.remoteAddress : context.channel.remoteAddress
         clientAddress = remote?.ipAddress
         if context.channel.isActive { armWaitTimer(firstRequest: true) }
@@ -130,6 +140,7 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
                                  clientAddress: clientAddress, scheme: scheme)
         self.stream = stream
         responseInProgress = true
+        requestIsHEAD = head.method == .HEAD
         stream.receiveHead(head, endStream: endStream)
         flushIfNeeded()
     }
@@ -176,20 +187,20 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     func writeResponse(_ part: HTTPServerResponsePart) {
         guard let context else { return }
-        var part = part
-        if draining, !isHTTP2Stream, case .head(var head) = part {
-            head.headers.replaceOrAdd(name: "connection", value: "close")
-            part = .head(head)
-        }
         // Set before writing: the write may synchronously report unwritability, whose handler
         // flushes, and must see this write as pending.
         needsFlush = true
-        context.write(wrapOutboundOut(part), promise: nil)
+        if writer != nil {
+            serialize(part, context: context)  // HTTP/1.1 (draining: `connection: close`)
+            needsFlush = true  // a flush run from inside those writes may have written only part of them
+        } else {
+            context.write(wrapOutboundOut(part), promise: nil)
+        }
     }
 
     func writeResponseEnd(_ trailers: HTTPHeaders?, thenClose: Bool) {
         guard let context else { return }
-        guard thenClose || (draining && !isHTTP2Stream) else {
+        guard thenClose || (draining && !isHTTP2Stream) || closeAfterResponse else {
             writeResponse(.end(trailers))
             return
         }
@@ -197,7 +208,16 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
         // queued writes, e.g. a large body still waiting for the socket).
         needsFlush = false
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(.end(trailers))).whenComplete { _ in channel.close(promise: nil) }
+        let written: EventLoopFuture<Void>
+        if writer != nil {
+            writer!.writeEnd(trailers)
+            // An empty write still completes only after everything queued before it.
+            let bytes = writer!.takePending() ?? context.channel.allocator.buffer(capacity: 0)
+            written = context.writeAndFlush(NIOAny(IOData.byteBuffer(bytes)))
+        } else {
+            written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
+        }
+        written.whenComplete { _ in channel.close(promise: nil) }
     }
 
     func flushResponse() { flushIfNeeded() }
@@ -205,8 +225,31 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
     private func flushIfNeeded() {
         if needsFlush {
             needsFlush = false
-            context?.flush()
+            guard let context else { return }
+            writePending(context)
+            context.flush()
         }
+    }
+
+    // MARK: HTTP/1.1 serialisation
+
+    private func serialize(_ part: HTTPServerResponsePart, context: ChannelHandlerContext) {
+        switch part {
+        case .head(let head):
+            if writer!.writeResponseHead(head, requestIsHEAD: requestIsHEAD, forceClose: draining) {
+                closeAfterResponse = true
+            }
+        case .body(let data):
+            let writes = writer!.appendBody(data)
+            writes.write(through: context)
+        case .end(let trailers):
+            writer!.writeEnd(trailers)
+        }
+    }
+
+    /// Hands the serialised bytes to the channel (not flushed).
+    private func writePending(_ context: ChannelHandlerContext) {
+        if let bytes = writer?.takePending() { context.write(NIOAny(IOData.byteBuffer(bytes)), promise: nil) }
     }
 
     func setRequestReading(_ enabled: Bool) {
@@ -223,8 +266,10 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
 
 
     func sendContinue() {
-        guard let context, !isHTTP2Stream else { return }
-        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+        guard let context, writer != nil else { return }
+        writer!.writeContinue()
+        writePending(context)
+        context.flush()
     }
 
     func streamFinished(_ finished: ProxyStream, reset: Bool, closeConnection: Bool) {
@@ -239,7 +284,7 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
             context.close(promise: nil)
             return
         }
-        if closeConnection || draining {
+        if closeConnection || draining || closeAfterResponse {
             return  // writeResponseEnd closes once the response is out
         }
         if !pipelined.isEmpty {

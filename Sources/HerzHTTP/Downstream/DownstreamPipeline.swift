@@ -8,8 +8,9 @@ import NIOSSL
 /// Builds the channel pipelines of downstream connections: the fewest handlers that do the job,
 /// since every handler costs on every request.
 ///
-/// HTTP/1.1: decoder → encoder → ``DownstreamHTTPHandler`` (which orders pipelined requests); on
-/// cleartext, an ``H2CUpgradeHandler`` after the decoder for the first request only.
+/// HTTP/1.1: decoder → ``DownstreamHTTPHandler`` (which orders pipelined requests and serialises
+/// responses itself); on cleartext, an ``H2CUpgradeHandler`` after the decoder for the first
+/// request only.
 /// HTTP/2: NIO's HTTP/2 handler (with its flood protections) → per stream: HTTP/2↔HTTP/1 codec →
 /// ``DownstreamHTTPHandler``.
 enum DownstreamPipeline {
@@ -25,17 +26,15 @@ enum DownstreamPipeline {
         let makeDecoder = {
             ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: leftOvers, limitConfiguration: limits))
         }
-        let encoder = HTTPResponseEncoder()
         let downstream = DownstreamHTTPHandler(worker: worker, listenerName: listener.name, scheme: scheme, isHTTP2Stream: false)
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(makeDecoder())
         if h2cUpgrade {
             try sync.addHandler(H2CUpgradeHandler(
-                http1Handlers: [encoder, downstream], makeDecoder: makeDecoder,
+                http1Handlers: [downstream], makeDecoder: makeDecoder,
                 configureHTTP2: { try configureHTTP2($0, worker: worker, listener: listener, scheme: scheme) },
                 onReject: { worker.metrics.protocolError(listener: listener.name, status: 400) }))
         }
-        try sync.addHandler(encoder)
         try sync.addHandler(downstream)
     }
 

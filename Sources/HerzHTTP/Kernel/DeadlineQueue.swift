@@ -35,14 +35,18 @@ final class DeadlineQueue {
     func add(after duration: TimeAmount, owner: DeadlineOwner) -> UInt64 {
         nextToken &+= 1
         let deadline = eventLoop.now + duration
-        var lane = lanes.removeValue(forKey: duration) ?? CircularBuffer(initialCapacity: 16)
-        // Streams mostly finish in the order they started: drop the dead entries at the front so
-        // the lane holds roughly the streams still in flight.
-        while let first = lane.first, first.owner == nil { lane.removeFirst() }
-        lane.append(Entry(deadline: deadline, owner: owner, token: nextToken))
-        lanes[duration] = lane
+        // Updated in place: one hash lookup, no copy of the lane.
+        Self.append(Entry(deadline: deadline, owner: owner, token: nextToken),
+                    to: &lanes[duration, default: CircularBuffer(initialCapacity: 16)])
         if timerDeadline.map({ deadline < $0 }) ?? true { schedule(at: deadline) }
         return nextToken
+    }
+
+    /// Streams mostly finish in the order they started: drops the dead entries at the front so the
+    /// lane holds roughly the streams still in flight, then appends.
+    private static func append(_ entry: Entry, to lane: inout CircularBuffer<Entry>) {
+        while let first = lane.first, first.owner == nil { lane.removeFirst() }
+        lane.append(entry)
     }
 
     /// Entries currently held (live or not yet dropped); for tests and metrics.

@@ -30,6 +30,10 @@ final class HerzMetrics {
     private var latency: [RouteKey: DurationHistogram] = [:]
     private var retries: [String: Counter] = [:]
     private var protocolErrors: [String: Counter] = [:]
+    /// The handles used by the last request: consecutive requests mostly share route, cluster and
+    /// status, and comparing the keys (same string storage) is cheaper than hashing them.
+    private var lastRequest: (key: RequestKey, counter: Counter)?
+    private var lastLatency: (key: RouteKey, histogram: DurationHistogram)?
 
     init(shared: MetricsRegistry) { self.shared = shared }
 
@@ -38,23 +42,31 @@ final class HerzMetrics {
         let cluster = stream.clusterName ?? "none"
         let key = RequestKey(listener: stream.listener.config.name, route: stream.routeName, cluster: cluster, code: code)
         let counter: Counter
-        if let existing = requestCounters[key] { counter = existing } else {
+        if let last = lastRequest, last.key == key { counter = last.counter } else if let existing = requestCounters[key] {
+            counter = existing
+            lastRequest = (key, existing)
+        } else {
             counter = shared.registry.makeCounter(
                 descriptor: MetricNameDescriptor(metricName: "herz_requests_total", unitName: "",
                                                  helpText: "Requests by listener, route, cluster and status code (0 = reset)"),
                 labels: [("listener", key.listener), ("route", key.route), ("cluster", key.cluster), ("code", String(code))])
             requestCounters[key] = counter
+            lastRequest = (key, counter)
         }
         counter.increment()
         let routeKey = RouteKey(listener: key.listener, route: key.route, cluster: cluster)
         let histogram: DurationHistogram
-        if let existing = latency[routeKey] { histogram = existing } else {
+        if let last = lastLatency, last.key == routeKey { histogram = last.histogram } else if let existing = latency[routeKey] {
+            histogram = existing
+            lastLatency = (routeKey, existing)
+        } else {
             histogram = shared.registry.makeDurationHistogram(
                 descriptor: MetricNameDescriptor(metricName: "herz_request_duration", unitName: "seconds",
                                                  helpText: "Time from request head to the end of the response"),
                 labels: [("listener", key.listener), ("route", key.route), ("cluster", cluster)],
                 buckets: MetricsRegistry.latencyBuckets)
             latency[routeKey] = histogram
+            lastLatency = (routeKey, histogram)
         }
         let elapsed = NIODeadline.now() - stream.startTime
         histogram.recordNanoseconds(elapsed.nanoseconds)

@@ -29,6 +29,7 @@ extension ProxyStream {
             responder?.sendContinue()
         }
         upstreamHead = upstream
+        requestHasBody = !endStream
         hashKey = computeHashKey(policies: route.hashPolicy, headers: head.headers, clientIP: streamInfo.clientAddress)
         if endStream {
             pendingEnd = true  // a body-less request still ends explicitly (HTTP/2 END_STREAM)
@@ -62,7 +63,7 @@ extension ProxyStream {
     /// buffer limit the downstream stops being read).
     func forwardRequestPart(_ part: HTTPClientRequestPart) {
         if let exchange {
-            exchange.write(part, flush: false)
+            exchange.write(part)
             return
         }
         guard upstreamHead != nil else { return }  // a local reply is on its way
@@ -80,12 +81,13 @@ extension ProxyStream {
     func attempt() {
         guard !finished, let cluster, let upstreamHead else { return }
         attempts += 1
+        if let last = lastTriedEndpoint { triedEndpoints.append(last) }  // a retry avoids every earlier endpoint
         guard let endpoint = cluster.pick(hashKey: hashKey, excluded: triedEndpoints,
                                           metadataMatch: route?.metadataMatch ?? [:]) else {
             upstreamFailedBeforeResponse(.connectFailure("no healthy upstream"), retryable: false, overloaded: false)
             return
         }
-        triedEndpoints.append(endpoint)
+        lastTriedEndpoint = endpoint
         if !countedActiveRequest {
             let active = cluster.shared.activeRequests.loadThenWrappingIncrement(ordering: .relaxed)
             countedActiveRequest = true
@@ -136,16 +138,16 @@ extension ProxyStream {
             }
             self.exchange = exchange
             exchange.attach(self)
-            exchange.write(.head(head), flush: false)
+            exchange.writeHead(head, hasBody: requestHasBody)
             if attempts > 1 {
                 // A retry replays the retained body (pendingBody only holds parts sent after it).
                 // Every body part forwarded so far is retained (or retries are off), so the queue
                 // only holds duplicates of it.
-                for chunk in retainedBody { exchange.write(.body(.byteBuffer(chunk)), flush: false) }
-                if forwardedRequestEnd { exchange.write(.end(nil), flush: false) }
+                for chunk in retainedBody { exchange.write(.body(.byteBuffer(chunk))) }
+                if forwardedRequestEnd { exchange.write(.end(nil)) }
             } else {
-                for part in pendingBody { exchange.write(part, flush: false) }
-                if pendingEnd { exchange.write(.end(nil), flush: false) }
+                for part in pendingBody { exchange.write(part) }
+                if pendingEnd { exchange.write(.end(nil)) }
             }
             pendingEnd = false
             if !pendingBody.isEmpty { pendingBody.removeAll() }
@@ -273,17 +275,17 @@ extension ProxyStream {
             if let mutations = route?.responseHeaders, !mutations.isEmpty { ProxyHeaderPolicy.apply(mutations, to: &head.headers) }
             ProxyHeaderPolicy.prepareDownstreamResponse(&head.headers)
             head.version = requestHead?.version ?? .http1_1
-            filterManager.encodeHeaders(head, endStream: false)
+            if let filterManager { filterManager.encodeHeaders(head, endStream: false) } else { run(passThrough.encodeHeaders(head, endStream: false)) }
         case .body(let buffer):
-            filterManager.encodeData(buffer, endStream: false)
+            chainEncodeData(buffer, endStream: false)
         case .end(let trailers):
             self.exchange = nil
             endAttempt(.status(upstreamStatus))
             exchange.release(reusable: upstreamResponseKeepAlive && forwardedRequestEnd)
             if let trailers {
-                filterManager.encodeTrailers(trailers)
+                if let filterManager { filterManager.encodeTrailers(trailers) } else { run(passThrough.encodeTrailers(trailers)) }
             } else {
-                filterManager.encodeData(ByteBuffer(), endStream: true)
+                chainEncodeData(ByteBuffer(), endStream: true)
             }
         }
     }
@@ -356,6 +358,10 @@ extension ProxyStream {
     /// encode path.
     func localReply(_ status: HTTPResponseStatus, _ body: String, headers: HTTPHeaders = HTTPHeaders()) {
         abandonUpstream()
-        filterManager.sendLocalReply(status: status, body: body, headers: headers)
+        if let filterManager {
+            filterManager.sendLocalReply(status: status, body: body, headers: headers)
+        } else {
+            run(passThrough.sendLocalReply(status: status, body: body, headers: headers))
+        }
     }
 }

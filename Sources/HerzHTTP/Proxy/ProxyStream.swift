@@ -15,7 +15,10 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
     let listener: ListenerRuntime
     let streamInfo: StreamInfo
     weak var responder: DownstreamResponder?
-    private(set) var filterManager: FilterManager!
+    /// The stream's filter chain when its listener has filters; nil otherwise (``passThrough``).
+    private(set) var filterManager: FilterManager?
+    /// The filter chain of a listener without filters: the same actions, no allocation per stream.
+    var passThrough = PassThroughFilterChain()
     let startTime: NIODeadline
 
     // Request side.
@@ -30,6 +33,8 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
     var pendingBytes = 0
     /// The request ended with its head: `.end` is still owed to the upstream connection.
     var pendingEnd = false
+    /// The request head did not end the request: body chunks or trailers follow (decides framing).
+    var requestHasBody = false
     var downstreamGate = ReadGate()
     var upstreamGate = ReadGate()
 
@@ -45,7 +50,9 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
     var waiter: (pool: EndpointPool, id: Int)?
     var attempts = 0
     var currentAttempt: WorkerCluster.Attempt?
+    /// Endpoints of the attempts before the last one (filled on retries only: no array per request).
     var triedEndpoints: [Int] = []
+    var lastTriedEndpoint: Int?
     var countedActiveRequest = false
     /// Token of the route timeout in the worker's ``DeadlineQueue`` (nil: none running).
     var routeDeadline: UInt64?
@@ -102,20 +109,26 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
         let match = listener.routeTable.match(authority: head.headers.first(name: "host"), head: head)
         route = match?.route
         streamInfo.route = route
-        let filters = listener.filterFactories.map { $0.makeFilter(streamInfo: streamInfo) }
-        filterManager = FilterManager(filters: filters, streamInfo: streamInfo,
-                                      bufferLimit: listener.config.limits.bufferLimitBytes, sink: self)
+        if !listener.filterFactories.isEmpty {
+            let filters = listener.filterFactories.map { $0.makeFilter(streamInfo: streamInfo) }
+            filterManager = FilterManager(filters: filters, streamInfo: streamInfo,
+                                          bufferLimit: listener.config.limits.bufferLimitBytes, sink: self)
+        }
         if let limit = listener.config.limits.requestTimeout, limit > .zero {
             requestDeadline = worker.deadlines.add(after: limit, owner: self)
         }
-        filterManager.decodeHeaders(head, endStream: endStream)
+        if let filterManager {
+            filterManager.decodeHeaders(head, endStream: endStream)
+        } else {
+            run(passThrough.decodeHeaders(head, endStream: endStream))
+        }
     }
 
     func receiveBody(_ data: ByteBuffer) {
         guard !finished else { return }
         ioCallbackDepth += 1
         defer { ioCallbackDepth -= 1 }
-        filterManager.decodeData(data, endStream: false)
+        chainDecodeData(data, endStream: false)
     }
 
     func receiveEnd(_ trailers: HTTPHeaders?) {
@@ -124,9 +137,9 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
         ioCallbackDepth += 1
         defer { ioCallbackDepth -= 1 }
         if let trailers {
-            filterManager.decodeTrailers(trailers)
+            if let filterManager { filterManager.decodeTrailers(trailers) } else { run(passThrough.decodeTrailers(trailers)) }
         } else {
-            filterManager.decodeData(ByteBuffer(), endStream: true)
+            chainDecodeData(ByteBuffer(), endStream: true)
         }
     }
 
@@ -141,7 +154,7 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
     func reset() {
         guard !finished else { return }
         resetting = true
-        filterManager?.resetStream(.peerReset)
+        if let filterManager { filterManager.resetStream(.peerReset) } else { run(passThrough.resetStream(.peerReset)) }
         finish(reset: true)
     }
 
@@ -158,8 +171,25 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
     // MARK: FilterManagerSink
 
     func filterManager(_ manager: FilterManager, perform action: FilterManagerAction) {
+        handle(action)
+    }
+
+    private func handle(_ action: FilterManagerAction) {
         perform(action)
         if ioCallbackDepth == 0 { flushWrittenParts(after: action) }
+    }
+
+    /// Performs what the pass-through chain returned (listeners without filters).
+    func run(_ actions: FilterChainActions) {
+        for action in actions { handle(action) }
+    }
+
+    func chainDecodeData(_ data: ByteBuffer, endStream: Bool) {
+        if let filterManager { filterManager.decodeData(data, endStream: endStream) } else { run(passThrough.decodeData(data, endStream: endStream)) }
+    }
+
+    func chainEncodeData(_ data: ByteBuffer, endStream: Bool) {
+        if let filterManager { filterManager.encodeData(data, endStream: endStream) } else { run(passThrough.encodeData(data, endStream: endStream)) }
     }
 
     /// Flushes what an action wrote outside a read burst (nobody else would flush it).

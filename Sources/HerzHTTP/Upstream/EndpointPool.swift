@@ -165,7 +165,7 @@ final class EndpointPool {
     }
 
     private func connectHTTP1(_ completion: @escaping Completion) {
-        let handler = UpstreamExchangeHandler()
+        let handler = UpstreamExchangeHandler.http1()
         let target: SocketAddress
         do { target = try socketAddress() } catch {
             cluster.connections.wrappingDecrement(ordering: .relaxed)
@@ -174,8 +174,7 @@ final class EndpointPool {
         }
         bootstrap { channel in
             do {
-                try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
-                try channel.pipeline.syncOperations.addHandler(handler)
+                try handler.addHTTP1Handlers(to: channel)
                 return channel.eventLoop.makeSucceededVoidFuture()
             } catch { return channel.eventLoop.makeFailedFuture(error) }
         }.connect(to: target).whenComplete { [weak self] result in

@@ -22,7 +22,9 @@ final class UpstreamExchange {
 
     func attach(_ delegate: UpstreamResponseDelegate) { handler.delegate = delegate }
 
-    func write(_ part: HTTPClientRequestPart, flush: Bool) { handler.write(part, flush: flush) }
+    func writeHead(_ head: HTTPRequestHead, hasBody: Bool) { handler.writeHead(head, hasBody: hasBody) }
+    /// A body chunk or the end of the request (not flushed).
+    func write(_ part: HTTPClientRequestPart) { handler.write(part) }
     func flush() { handler.flush() }
     var isWritable: Bool { handler.isWritable }
     func setReading(_ enabled: Bool) { handler.setReading(enabled) }

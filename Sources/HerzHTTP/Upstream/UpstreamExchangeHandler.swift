@@ -24,7 +24,12 @@ protocol UpstreamResponseDelegate: AnyObject {
 /// The last handler of every upstream channel: an HTTP/1.1 connection (reused across exchanges) or
 /// one HTTP/2 stream channel. It forwards response parts to the exchange's delegate and reports a
 /// connection that dies while an exchange is in flight. One handler type serves both protocols, since
-/// NIO's codecs present both as `HTTPClientRequestPart`/`HTTPClientResponsePart`.
+/// NIO's decoders present both as `HTTPClientResponsePart`s.
+///
+/// On an HTTP/1.1 connection it serialises requests itself (``HTTP1MessageWriter``: head, small body
+/// chunks and end in one buffer per flush) and writes them below NIO's response decoder, which it
+/// tells each request head so that responses to `HEAD` are framed right. On an HTTP/2 stream it
+/// writes `HTTPClientRequestPart`s to NIO's HTTP/2 codec.
 final class UpstreamExchangeHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
@@ -37,9 +42,43 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler {
     /// Called when the channel closes (the pool forgets the connection).
     var onClose: (() -> Void)?
     private var context: ChannelHandlerContext?
+    /// HTTP/1.1: the response decoder in front of this handler (nil on HTTP/2 streams).
+    private let responseDecoder: HTTPResponseDecoder?
+    /// HTTP/1.1: the request serialiser.
+    private var writer: HTTP1MessageWriter?
+    /// HTTP/1.1: the decoder's context; serialised bytes are written from there towards the socket
+    /// (through the decoder they would be taken for request parts).
+    private var socketSide: ChannelHandlerContext?
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    /// - Parameter responseDecoder: for an HTTP/1.1 connection, the decoder placed right before this
+    ///   handler; nil for an HTTP/2 stream channel (behind NIO's HTTP/2 → HTTP/1 codec).
+    init(responseDecoder: HTTPResponseDecoder? = nil) {
+        self.responseDecoder = responseDecoder
+    }
+
+    /// A handler for an HTTP/1.1 upstream connection; install it with ``addHTTP1Handlers(to:)``.
+    static func http1() -> UpstreamExchangeHandler {
+        UpstreamExchangeHandler(responseDecoder: HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes))
+    }
+
+    /// The pipeline of an HTTP/1.1 upstream connection: NIO's response decoder, then this handler.
+    func addHTTP1Handlers(to channel: Channel) throws {
+        guard let responseDecoder else { preconditionFailure("not an HTTP/1.1 exchange handler") }
+        try channel.pipeline.syncOperations.addHandlers([ByteToMessageHandler(responseDecoder), self])
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if responseDecoder != nil {
+            writer = HTTP1MessageWriter(allocator: context.channel.allocator)
+            socketSide = try? context.pipeline.syncOperations.context(handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        self.socketSide = nil
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
@@ -87,13 +126,49 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler {
 
     // MARK: writing (used by the exchange owner)
 
-    func write(_ part: HTTPClientRequestPart, flush: Bool) {
+    /// Writes a request head. `hasBody`: body chunks or trailers follow (HTTP/1.1 framing needs to
+    /// know: chunked unless the head has `content-length`).
+    func writeHead(_ head: HTTPRequestHead, hasBody: Bool) {
         guard let context else { return }
-        context.write(wrapOutboundOut(part), promise: nil)
-        if flush { context.flush() }
+        if let responseDecoder, writer != nil {
+            responseDecoder.write(data: .head(head))  // pairs the coming response with this method
+            writer!.writeRequestHead(head, hasBody: hasBody)
+        } else {
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+        }
     }
 
-    func flush() { context?.flush() }
+    /// Writes a request body chunk or the request's end (not flushed).
+    func write(_ part: HTTPClientRequestPart) {
+        guard let context else { return }
+        guard writer != nil, let socketSide else {
+            context.write(wrapOutboundOut(part), promise: nil)
+            return
+        }
+        switch part {
+        case .head(let head):
+            writeHead(head, hasBody: true)
+        case .body(let data):
+            let writes = writer!.appendBody(data)
+            writes.write(through: socketSide)
+        case .end(let trailers):
+            writer!.writeEnd(trailers)
+        }
+    }
+
+    func flush() {
+        guard let context else { return }
+        if let socketSide {
+            writePending(socketSide)
+            socketSide.flush()
+        } else {
+            context.flush()
+        }
+    }
+
+    private func writePending(_ socketSide: ChannelHandlerContext) {
+        if let bytes = writer?.takePending() { socketSide.write(NIOAny(IOData.byteBuffer(bytes)), promise: nil) }
+    }
 
     var isWritable: Bool { context?.channel.isWritable ?? false }
 

@@ -12,6 +12,7 @@ final class ProxyHeaderPolicyTests: XCTestCase {
             ([("te", "trailers"), ("x-c", "3")], [("x-c", "3"), ("te", "trailers")]),
             ([("te", "gzip")], []),
             ([("proxy-authorization", "Basic x"), ("trailer", "grpc-status")], []),
+            ([("TE", "gzip , trailers"), ("connection", " X-Y ,,close"), ("x-y", "1"), ("x-z", "2")], [("x-z", "2"), ("te", "trailers")]),
         ]
         for (input, expected) in cases {
             var headers = HTTPHeaders(input)
