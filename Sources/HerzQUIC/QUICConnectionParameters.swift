@@ -13,8 +13,9 @@ public struct QUICConnectionParameters: @unchecked Sendable {
     /// Largest request header section (nghttp3's SETTINGS_MAX_FIELD_SECTION_SIZE).
     public let maxHeaderBytes: Int
     public let layout: QUICConnectionIDLayout
-    /// Key for Retry tokens and stateless reset tokens: random per kernel process (a restart
-    /// invalidates outstanding Retry tokens, which only costs the client one more round trip).
+    /// Key for Retry tokens and stateless reset tokens: the listener's `quic.secret_file`, else
+    /// random per kernel process (then a restart invalidates outstanding Retry tokens, which costs
+    /// a client one more round trip, and its clients get resets they cannot recognise).
     let staticSecret: [UInt8]
 
     public init(listenerName: String, credentials: QUICTLSCredentials, quic: QUICListenerConfig, maxConcurrentStreams: Int,
@@ -26,7 +27,7 @@ public struct QUICConnectionParameters: @unchecked Sendable {
         self.idleTimeout = idleTimeout
         self.maxHeaderBytes = maxHeaderBytes
         self.layout = layout
-        self.staticSecret = QUICRandom.bytes(32)
+        self.staticSecret = quic.secret?.bytes ?? QUICRandom.bytes(32)
     }
 
     /// Response bytes one stream may hold (unsent + unacknowledged) before the proxy is told to

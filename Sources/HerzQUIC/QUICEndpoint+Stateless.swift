@@ -44,6 +44,39 @@ extension QUICEndpoint {
         return rv == 0 ? original : nil
     }
 
+    /// A NEW_TOKEN token for a client at `remote`, or nil when tokens are off. Bound to the IP
+    /// address only (the port is zeroed): a client's next connection comes from a new port.
+    func makeAddressToken(for remote: SocketAddress) -> [UInt8]? {
+        guard parameters.quic.newTokenLifetime > .zero else { return nil }
+        // NGTCP2_CRYPTO_MAX_REGULAR_TOKENLEN (57 in 0.12) is a compound macro Swift cannot import.
+        var token = [UInt8](repeating: 0, count: 128)
+        let length = Self.withoutPort(remote).withSockAddr { address, length in
+            ngtcp2_crypto_generate_regular_token(&token, parameters.staticSecret, parameters.staticSecret.count, address,
+                                                 ngtcp2_socklen(length), Self.wallClock())
+        }
+        guard length > 0 else { return nil }
+        return Array(token.prefix(Int(length)))
+    }
+
+    /// Whether the Initial's NEW_TOKEN token is one of this listener's (same secret), for this
+    /// client's IP address, and younger than `quic.new_token_lifetime`.
+    func verifyAddressToken(_ header: ngtcp2_pkt_hd, from remote: SocketAddress) -> Bool {
+        let lifetime = parameters.quic.newTokenLifetime
+        guard lifetime > .zero else { return false }
+        let rv = Self.withoutPort(remote).withSockAddr { address, length in
+            ngtcp2_crypto_verify_regular_token(header.token.base, header.token.len, parameters.staticSecret,
+                                               parameters.staticSecret.count, address, ngtcp2_socklen(length),
+                                               UInt64(lifetime.nanoseconds), Self.wallClock())
+        }
+        return rv == 0
+    }
+
+    private static func withoutPort(_ address: SocketAddress) -> SocketAddress {
+        var address = address
+        if address.port != nil { address.port = 0 }
+        return address
+    }
+
     func sendStatelessClose(for header: ngtcp2_pkt_hd, error: UInt64, to remote: SocketAddress) {
         var header = header
         writeStateless(nil, to: remote) { out in

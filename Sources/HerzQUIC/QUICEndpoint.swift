@@ -136,11 +136,21 @@ public final class QUICEndpoint: ChannelInboundHandler {
                 token = .none
             } else if header.token.base[0] == UInt8(NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY) {
                 token = .retry
+            } else if header.token.base[0] == UInt8(NGTCP2_CRYPTO_TOKEN_MAGIC_REGULAR) {
+                token = .addressToken
             } else {
                 token = .other
             }
             var originalID: ngtcp2_cid?
-            switch admission.decide(token: token, connections: connections.count, handshakesInProgress: handshakesInProgress) {
+            var addressValidated = false
+            var decision = admission.decide(token: token, connections: connections.count, handshakesInProgress: handshakesInProgress)
+            if decision == .verifyAddressToken {
+                addressValidated = verifyAddressToken(header, from: remote)
+                observer?.quicEvent(.addressTokenChecked(valid: addressValidated), listener: parameters.listenerName)
+                decision = addressValidated
+                    ? .accept : admission.decide(token: .none, connections: connections.count, handshakesInProgress: handshakesInProgress)
+            }
+            switch decision {
             case .refuse:
                 observer?.quicEvent(.connectionRefused, listener: parameters.listenerName)
                 sendStatelessClose(for: header, error: UInt64(NGTCP2_CONNECTION_REFUSED), to: remote)
@@ -154,13 +164,13 @@ public final class QUICEndpoint: ChannelInboundHandler {
                     return
                 }
                 originalID = original
-            case .accept:
+            case .accept, .verifyAddressToken:  // the second is resolved above
                 break
             }
             let connection: QUICServerConnection
             do {
                 connection = try QUICServerConnection(endpoint: self, header: header, originalID: originalID,
-                                                      tokenValidated: originalID != nil, local: localAddress, peer: remote)
+                                                      tokenValidated: originalID != nil || addressValidated, local: localAddress, peer: remote)
             } catch {
                 logger.debug("quic connection set-up failed", metadata: ["error": "\(error)"])
                 return

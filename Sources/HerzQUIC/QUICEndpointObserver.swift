@@ -20,4 +20,8 @@ public enum QUICEndpointEvent: Sendable {
     case connectionRefused
     case idleTimeout
     case streamOpened
+    /// A NEW_TOKEN token was sent to a client whose handshake completed.
+    case addressTokenIssued
+    /// An Initial carried a NEW_TOKEN token: valid (the client skipped Retry) or not.
+    case addressTokenChecked(valid: Bool)
 }

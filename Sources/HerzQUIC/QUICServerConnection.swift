@@ -61,7 +61,9 @@ final class QUICServerConnection {
         params.initial_max_stream_data_uni = UInt64(parameters.quic.streamWindowBytes)
         params.initial_max_data = UInt64(parameters.connectionWindowBytes)
         params.initial_max_streams_bidi = UInt64(parameters.maxConcurrentStreams)
-        params.initial_max_streams_uni = 3
+        // HTTP/3 needs 3 (control, QPACK encoder and decoder); the rest leaves room for greased or
+        // unknown stream types, which nghttp3 reads and discards (RFC 9114 §6.2.3).
+        params.initial_max_streams_uni = 8
         params.max_idle_timeout = UInt64(parameters.idleTimeout.nanoseconds)
         params.active_connection_id_limit = 4
         params.stateless_reset_token_present = 1
@@ -170,6 +172,10 @@ final class QUICServerConnection {
     func handshakeCompleted() -> Int32 {
         state = .established
         endpoint.handshakeFinished(self, ok: true)
+        if let token = endpoint.makeAddressToken(for: peer),
+           ngtcp2_conn_submit_new_token(conn, token, token.count) == 0 {
+            endpoint.observer?.quicEvent(.addressTokenIssued, listener: parameters.listenerName)
+        }
         return 0
     }
 

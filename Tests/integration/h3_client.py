@@ -84,7 +84,10 @@ def configuration(cafile=None, idle_timeout=30.0):
     return config
 
 
-def h3_connect(port, cafile=None, idle_timeout=30.0, host="127.0.0.1", local_port=0):
-    """`async with h3_connect(port, cafile) as client:` — an H3ClientProtocol after the handshake."""
-    return connect(host, port, configuration=configuration(cafile, idle_timeout), create_protocol=H3ClientProtocol,
-                   local_port=local_port)
+def h3_connect(port, cafile=None, idle_timeout=30.0, host="127.0.0.1", local_port=0, token=b"", token_handler=None):
+    """`async with h3_connect(port, cafile) as client:` — an H3ClientProtocol after the handshake.
+    `token`: a NEW_TOKEN token to send in the Initial; `token_handler` receives the server's."""
+    config = configuration(cafile, idle_timeout)
+    config.token = token
+    return connect(host, port, configuration=config, create_protocol=H3ClientProtocol, local_port=local_port,
+                   token_handler=token_handler)

@@ -99,10 +99,16 @@ class Kernel(Process):
         self.fmt = dict(port=self.port, admin=self.admin_port, upstreams=[u.address for u in upstreams], **fmt)
         self.config_file = tempfile.NamedTemporaryFile("w", prefix="herz-", suffix=".yaml", delete=False)
         self.write_config(config)
-        args = [binary("herz-kernel"), "--config", self.config_file.name, "--workers", str(workers), *extra_args]
-        super().__init__(args, "kernel")
+        self.args = [binary("herz-kernel"), "--config", self.config_file.name, "--workers", str(workers), *extra_args]
+        super().__init__(self.args, "kernel")
         if wait_ready:
             wait_for(lambda: self.admin_get("/readyz")[0] == 200, what="kernel readiness")
+
+    def restart(self, sig=signal.SIGKILL):
+        """Stops the kernel with `sig` and starts a new process on the same config file and ports."""
+        self.stop(sig)
+        super().__init__(self.args, "kernel")
+        wait_for(lambda: self.admin_get("/readyz")[0] == 200, what="kernel readiness after restart")
 
     def write_config(self, config):
         text = textwrap.dedent(config).format(**self.fmt)

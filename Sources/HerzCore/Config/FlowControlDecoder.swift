@@ -17,7 +17,7 @@ enum FlowControlDecoder {
             store = decodeStore(storeMap)
         }
         guard let file = map.string("rules") else { return nil }
-        let path = resolve(file, relativeTo: context.source)
+        let path = context.resolvePath(file)
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -58,13 +58,5 @@ enum FlowControlDecoder {
         }
         if let batch = map.int("max_batch", range: 1...1_000_000) { store.maxBatch = batch }
         return store
-    }
-
-    /// A relative rules path is taken from the YAML file's directory, so a config and its rules
-    /// can move together; the built-in config (`<built-in>`) resolves against the current directory.
-    static func resolve(_ file: String, relativeTo source: String) -> String {
-        guard !file.hasPrefix("/"), source.hasPrefix("/") || source.contains("/") else { return file }
-        let directory = (source as NSString).deletingLastPathComponent
-        return directory.isEmpty ? file : (directory as NSString).appendingPathComponent(file)
     }
 }

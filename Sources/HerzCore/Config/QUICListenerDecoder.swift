@@ -1,8 +1,9 @@
+import Foundation
 import Yams
 
 /// Decodes a listener's `quic:` block (only allowed with `protocol: quic`).
 enum QUICListenerDecoder {
-    static let keys = ["retry", "retry_threshold", "max_connections", "stateless_reset", "stream_window_bytes"]
+    static let keys = ["retry", "retry_threshold", "max_connections", "stateless_reset", "stream_window_bytes", "secret_file", "new_token_lifetime"]
 
     enum RetryChoice: String, CaseIterable { case off, always, under_load }
 
@@ -24,5 +25,29 @@ enum QUICListenerDecoder {
                 quic.streamWindowBytes = n
             }
         }
+        if let file = map.string("secret_file") { quic.secret = secret(file, map) }
+        if let lifetime = map.duration("new_token_lifetime") {
+            if lifetime > .hours(24 * 7) {
+                map.context.report(.invalidValue(field: map.field("new_token_lifetime"), value: DurationParser.format(lifetime),
+                                                 reason: "must be at most 7 days (168h)"), at: map["new_token_lifetime"])
+            } else {
+                quic.newTokenLifetime = lifetime
+            }
+        }
+    }
+
+    private static func secret(_ file: String, _ map: YAMLMap) -> QUICTokenSecret? {
+        let path = map.context.resolvePath(file)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            map.context.report(.fileNotFound(field: map.field("secret_file"), path: path), at: map["secret_file"])
+            return nil
+        }
+        guard (QUICTokenSecret.minimumBytes...QUICTokenSecret.maximumBytes).contains(data.count) else {
+            map.context.report(.invalidValue(field: map.field("secret_file"), value: path,
+                                             reason: "holds \(data.count) bytes; needs \(QUICTokenSecret.minimumBytes) to \(QUICTokenSecret.maximumBytes) (e.g. head -c 32 /dev/urandom > FILE)"),
+                               at: map["secret_file"])
+            return nil
+        }
+        return QUICTokenSecret(file: file, bytes: [UInt8](data))
     }
 }

@@ -7,7 +7,9 @@ public struct QUICAdmission: Sendable, Equatable {
         case none
         /// A token from one of Herz's Retry packets (still to be verified by the caller).
         case retry
-        /// Anything else (a NEW_TOKEN token Herz does not issue yet, or garbage): ignored.
+        /// A token Herz sent in a NEW_TOKEN frame on an earlier connection (still to be verified).
+        case addressToken
+        /// Anything else (garbage, another server's token): ignored.
         case other
     }
 
@@ -16,6 +18,10 @@ public struct QUICAdmission: Sendable, Equatable {
         /// Verify the Retry token: valid → accept with the original destination ID it carries;
         /// invalid → close statelessly with INVALID_TOKEN.
         case verifyRetryToken
+        /// Verify the NEW_TOKEN token: valid → accept with the address validated (no Retry, no
+        /// anti-amplification limit); invalid or expired → decide again with `.none` (RFC 9000
+        /// §8.1.3: a bad NEW_TOKEN token must not fail the connection, it only saves no round trip).
+        case verifyAddressToken
         /// Answer with a Retry packet carrying a fresh token; keep no state.
         case sendRetry
         /// Close statelessly with CONNECTION_REFUSED (over the connection limit).
@@ -34,6 +40,7 @@ public struct QUICAdmission: Sendable, Equatable {
     public func decide(token: Token, connections: Int, handshakesInProgress: Int) -> Decision {
         if connections >= maxConnections { return .refuse }
         if token == .retry { return .verifyRetryToken }
+        if token == .addressToken { return .verifyAddressToken }
         switch retry {
         case .off: return .accept
         case .always: return .sendRetry

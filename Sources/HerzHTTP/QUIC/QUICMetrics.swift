@@ -10,6 +10,7 @@ final class QUICMetrics: QUICEndpointObserver, @unchecked Sendable {
     private let dropped: [QUICDropReason: Counter]
     private let connections, handshakesOK, handshakesFailed, idleTimeouts, streams: Counter
     private let retries, versionNegotiations, statelessResets, refused: Counter
+    private let tokensIssued, tokensAccepted, tokensRejected: Counter
     private let activeConnections: Gauge
 
     init(registry: PrometheusCollectorRegistry, listener: String) {
@@ -36,6 +37,9 @@ final class QUICMetrics: QUICEndpointObserver, @unchecked Sendable {
         versionNegotiations = counter("herz_quic_stateless_packets_total", "Packets sent without connection state",
                                       [("kind", "version_negotiation")])
         statelessResets = counter("herz_quic_stateless_packets_total", "Packets sent without connection state", [("kind", "stateless_reset")])
+        tokensIssued = counter("herz_quic_address_tokens_total", "NEW_TOKEN tokens by outcome", [("result", "issued")])
+        tokensAccepted = counter("herz_quic_address_tokens_total", "NEW_TOKEN tokens by outcome", [("result", "accepted")])
+        tokensRejected = counter("herz_quic_address_tokens_total", "NEW_TOKEN tokens by outcome", [("result", "rejected")])
         refused = counter("herz_quic_connections_refused_total", "Initials refused (connection limit, draining)")
         activeConnections = registry.makeGauge(
             descriptor: MetricNameDescriptor(metricName: "herz_quic_connections_active", unitName: "", helpText: "Open QUIC connections"),
@@ -57,6 +61,8 @@ final class QUICMetrics: QUICEndpointObserver, @unchecked Sendable {
         case .connectionRefused: refused.increment()
         case .idleTimeout: idleTimeouts.increment()
         case .streamOpened: streams.increment()
+        case .addressTokenIssued: tokensIssued.increment()
+        case .addressTokenChecked(let valid): (valid ? tokensAccepted : tokensRejected).increment()
         }
     }
 }

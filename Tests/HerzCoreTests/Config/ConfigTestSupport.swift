@@ -56,3 +56,18 @@ extension ConfigError {
     /// `line:col: message` without the file, for compact assertions.
     var at: String { "\(location.line):\(location.column)" }
 }
+
+/// A test case with a fresh directory per test (`directory`), removed afterwards: for configs
+/// that name files relative to themselves.
+class TemporaryDirectoryTestCase: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("herz-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+}

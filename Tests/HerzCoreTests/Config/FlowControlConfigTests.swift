@@ -3,17 +3,7 @@ import XCTest
 
 /// `flow_control:` in the YAML: the rules file is read relative to the config, parsed and checked
 /// with the config, and its problems are config errors at the rules file's own `line:col`.
-final class FlowControlConfigTests: XCTestCase {
-    private var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("herz-flow-config-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
+final class FlowControlConfigTests: TemporaryDirectoryTestCase {
 
     /// Writes `rules` as `rules.flow` and a config naming it (relatively) as `herz.yaml`; loads it.
     private func load(rules: String, flowControl: String = "flow_control: { rules: rules.flow }") throws -> HerzConfig {

@@ -12,6 +12,9 @@ final class QUICAdmissionTests: XCTestCase {
             ("under load, busy: Retry", .underLoad(handshakes: 5), 10, .none, 0, 5, .sendRetry),
             ("over the connection limit: refuse", .off, 10, .none, 10, 0, .refuse),
             ("the limit applies even with a Retry token", .always, 10, .retry, 10, 0, .refuse),
+            ("a NEW_TOKEN token is verified instead of a Retry", .always, 10, .addressToken, 0, 0, .verifyAddressToken),
+            ("a NEW_TOKEN token is verified when busy", .underLoad(handshakes: 5), 10, .addressToken, 0, 9, .verifyAddressToken),
+            ("the limit applies even with a NEW_TOKEN token", .always, 10, .addressToken, 10, 0, .refuse),
         ]
         for (name, mode, limit, token, connections, handshakes, expected) in rows {
             let admission = QUICAdmission(retry: mode, maxConnections: limit)
