@@ -43,14 +43,69 @@ struct FlowListing: Decodable, Equatable {
         var waiting: Int?
     }
 
+    /// The `clusters` key: `GET /flow/clusters`' body.
+    struct Clusters: Decodable, Equatable {
+        var windowSeconds: Double?
+        var clusters: [Cluster]
+
+        enum CodingKeys: String, CodingKey {
+            case clusters
+            case windowSeconds = "window_seconds"
+        }
+    }
+
+    struct Cluster: Decodable, Equatable {
+        var name: String
+        var lbPolicy: String?
+        var weightsApplied: Bool?
+        var breaker: Breaker?
+        var endpoints: [Endpoint]
+
+        enum CodingKeys: String, CodingKey {
+            case name, breaker, endpoints
+            case lbPolicy = "lb_policy"
+            case weightsApplied = "weights_applied"
+        }
+    }
+
+    struct Breaker: Decodable, Equatable {
+        var state: String
+        var openForMs: Int?
+        var rejected: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case state, rejected
+            case openForMs = "open_for_ms"
+        }
+    }
+
+    struct Endpoint: Decodable, Equatable {
+        var address: String
+        var configuredWeight: Int?
+        var dynamicWeight: Int?
+        var p95Ms: Double?
+        var requests: Int?
+        var errorRate: Double?
+        var ejected: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case address, requests, ejected
+            case configuredWeight = "configured_weight"
+            case dynamicWeight = "dynamic_weight"
+            case p95Ms = "p95_ms"
+            case errorRate = "error_rate"
+        }
+    }
+
     var generation: Int?
     var rulesFile: String?
     var lastError: String?
     var rules: [Rule]
     var store: Store?
+    var clusters: Clusters?
 
     enum CodingKeys: String, CodingKey {
-        case generation, rules, store
+        case generation, rules, store, clusters
         case rulesFile = "rules_file"
         case lastError = "last_error"
     }
@@ -79,7 +134,35 @@ struct FlowListing: Decodable, Equatable {
                 table.add((index == 0 ? first : blank) + [limit.limit, limit.keys.map(String.init) ?? "-", Self.state(limit)])
             }
         }
-        return (lines + [table.rendered()]).joined(separator: "\n")
+        lines.append(table.rendered())
+        if let clusters, !clusters.clusters.isEmpty { lines.append(Self.rendered(clusters)) }
+        return lines.joined(separator: "\n")
+    }
+
+    /// One row per endpoint of each `cluster` block: the breaker on the cluster's first row, the
+    /// weight in force (dynamic, else configured; `*` when the balancer keeps configured weights)
+    /// and what was measured over the window.
+    private static func rendered(_ section: Clusters) -> String {
+        var table = TextTable(header: ["CLUSTER", "BREAKER", "ENDPOINT", "WEIGHT", "P95", "REQUESTS", "ERRORS", "EJECTED"])
+        for cluster in section.clusters {
+            var breaker = cluster.breaker.map(\.state) ?? "-"
+            if let ms = cluster.breaker?.openForMs { breaker += " (\(ms)ms left)" }
+            if let rejected = cluster.breaker?.rejected, rejected > 0 { breaker += ", \(rejected) refused" }
+            let first = [cluster.name, breaker]
+            if cluster.endpoints.isEmpty { table.add(first + ["-", "-", "-", "-", "-", "-"]) }
+            for (index, endpoint) in cluster.endpoints.enumerated() {
+                var weight = (endpoint.dynamicWeight ?? endpoint.configuredWeight).map(String.init) ?? "-"
+                if cluster.weightsApplied == false { weight += "*" }
+                table.add((index == 0 ? first : ["", ""]) + [
+                    endpoint.address, weight, endpoint.p95Ms.map { String(format: "%.1fms", $0) } ?? "-",
+                    endpoint.requests.map(String.init) ?? "-",
+                    endpoint.errorRate.map { String(format: "%.1f%%", $0 * 100) } ?? "-",
+                    endpoint.ejected == true ? "yes" : "no",
+                ])
+            }
+        }
+        let window = section.windowSeconds.map { String(format: "%.0fs", $0) } ?? "-"
+        return "clusters (measured over the last \(window); * = weights fixed by ring_hash/maglev):\n" + table.rendered()
     }
 
     private static func state(_ limit: Limit) -> String {

@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import re
+import subprocess
 import tempfile
 import threading
 import time
@@ -197,6 +198,11 @@ def test_breaker_opens_without_calling_upstream_half_opens_closes_and_reopens(pr
     assert upstream_requests(up) == before
     view = flow_clusters(k)["backend"]["breaker"]
     assert view["state"] == "open" and view["rejected"] >= 20, view
+    out = subprocess.run([h.binary("herzctl"), "flow", "--admin", f"http://127.0.0.1:{k.admin_port}"],
+                         capture_output=True, text=True, timeout=20)
+    assert out.returncode == 0, out.stderr
+    row = next(line for line in out.stdout.splitlines() if line.startswith("backend"))
+    assert re.search(r"open \(\d+ms left\), \d+ refused", row) and up.address in row, out.stdout
     # After open_for: half-open; three good probes close it.
     fault(up)
     time.sleep(2.3)
