@@ -1,6 +1,7 @@
 #include "herz_quic.h"
 
 #include <string.h>
+#include <gnutls/crypto.h>
 
 void herz_ngtcp2_settings_default(ngtcp2_settings *settings) { ngtcp2_settings_default(settings); }
 
@@ -78,10 +79,38 @@ static int herz_quic_client_hello_hook(gnutls_session_t session, unsigned int ht
     return 0;
 }
 
+static const char ticket_key_label[] = "herz quic session ticket key";
+
+int herz_quic_resumption_init(herz_quic_resumption *resumption, const uint8_t *secret, size_t secretlen,
+                              int early_data, gnutls_db_add_func add, void *add_ptr) {
+    memset(resumption, 0, sizeof(*resumption));
+    int rv = gnutls_hmac_fast(GNUTLS_MAC_SHA512, secret, secretlen, ticket_key_label, sizeof(ticket_key_label) - 1,
+                              resumption->ticket_key_bytes);
+    if (rv != 0) return rv;
+    resumption->ticket_key.data = resumption->ticket_key_bytes;
+    resumption->ticket_key.size = sizeof(resumption->ticket_key_bytes);
+    if (!early_data) return 0;
+    rv = gnutls_anti_replay_init(&resumption->anti_replay);
+    if (rv != 0) return rv;
+    gnutls_anti_replay_set_add_function(resumption->anti_replay, add);
+    gnutls_anti_replay_set_ptr(resumption->anti_replay, add_ptr);
+    return 0;
+}
+
+void herz_quic_resumption_free(herz_quic_resumption *resumption) {
+    if (resumption->anti_replay) gnutls_anti_replay_deinit(resumption->anti_replay);
+    resumption->anti_replay = NULL;
+}
+
+int herz_quic_tls_early_data_accepted(gnutls_session_t session) {
+    return (gnutls_session_get_flags(session) & GNUTLS_SFLAGS_EARLY_DATA) != 0;
+}
+
 int herz_quic_tls_session_new(gnutls_session_t *session, gnutls_certificate_credentials_t cred,
-                              ngtcp2_crypto_conn_ref *conn_ref) {
-    /* No GNUTLS_ENABLE_EARLY_DATA: 0-RTT stays off (docs/http3.md). */
-    int rv = gnutls_init(session, GNUTLS_SERVER | GNUTLS_NO_AUTO_SEND_TICKET | GNUTLS_NO_END_OF_EARLY_DATA);
+                              const herz_quic_resumption *resumption, ngtcp2_crypto_conn_ref *conn_ref) {
+    unsigned flags = GNUTLS_SERVER | GNUTLS_NO_END_OF_EARLY_DATA;
+    if (resumption->anti_replay) flags |= GNUTLS_ENABLE_EARLY_DATA;
+    int rv = gnutls_init(session, flags);
     if (rv != 0) return rv;
     rv = gnutls_priority_set_direct(*session,
                                     "%DISABLE_TLS13_COMPAT_MODE:NORMAL:-VERS-ALL:+VERS-TLS1.3:"
@@ -93,6 +122,12 @@ int herz_quic_tls_session_new(gnutls_session_t *session, gnutls_certificate_cred
         rv = ngtcp2_crypto_gnutls_configure_server_session(*session);
     }
     if (rv == 0) rv = gnutls_credentials_set(*session, GNUTLS_CRD_CERTIFICATE, cred);
+    if (rv == 0) rv = gnutls_session_ticket_enable_server(*session, &resumption->ticket_key);
+    if (rv == 0 && resumption->anti_replay) {
+        gnutls_anti_replay_enable(*session, resumption->anti_replay);
+        /* QUIC requires max_early_data_size 0xffffffff in tickets (RFC 9001 §4.6.1). */
+        rv = gnutls_record_set_max_early_data_size(*session, 0xffffffffu);
+    }
     if (rv == 0) {
         gnutls_datum_t alpn = {.data = (unsigned char *)h3_alpn, .size = sizeof(h3_alpn) - 1};
         rv = gnutls_alpn_set_protocols(*session, &alpn, 1, GNUTLS_ALPN_MANDATORY | GNUTLS_ALPN_SERVER_PRECEDENCE);

@@ -1,4 +1,5 @@
 import CHerzQUIC
+import HerzCore
 import NIOCore
 import NIOHTTP1
 
@@ -69,7 +70,18 @@ public final class HTTP3ServerStream {
             // Well-formed HTTP/3 that Herz cannot proxy (CONNECT, over the header limit): reset.
             rejected = true
             abort(code: UInt64(NGHTTP3_H3_MESSAGE_ERROR))
-        case .success(let head):
+        case .success(var head):
+            switch QUICEarlyDataDecision.decide(method: head.method, inEarlyData: http.quic.inEarlyData) {
+            case .forward: break
+            case .forwardMarked: head.headers.replaceOrAdd(name: "early-data", value: "1")
+            case .tooEarly:
+                rejected = true
+                http.quic.endpoint.observer?.quicEvent(.earlyData(.tooEarly), listener: http.quic.parameters.listenerName)
+                writeHead(HTTPResponseHead(version: HTTPVersion(major: 3, minor: 0), status: .init(statusCode: 425),
+                                           headers: ["content-length": "0", "x-herz-early-data": "refused"]))
+                writeEnd(nil)
+                return
+            }
             headDelivered = true
             requestFinished = fin
             let handler = http.quic.endpoint.streamHandlerFactory.makeHandler(for: self)

@@ -17,9 +17,13 @@ public struct QUICConnectionParameters: @unchecked Sendable {
     /// random per kernel process (then a restart invalidates outstanding Retry tokens, which costs
     /// a client one more round trip, and its clients get resets they cannot recognise).
     let staticSecret: [UInt8]
+    /// Session tickets (keyed from `staticSecret`) and, with `quic.early_data`, 0-RTT anti-replay.
+    let resumption: QUICResumption
 
+    /// `observer` hears the listener-wide events (0-RTT replays refused).
     public init(listenerName: String, credentials: QUICTLSCredentials, quic: QUICListenerConfig, maxConcurrentStreams: Int,
-                idleTimeout: TimeAmount, maxHeaderBytes: Int, layout: QUICConnectionIDLayout = QUICConnectionIDLayout()) {
+                idleTimeout: TimeAmount, maxHeaderBytes: Int, layout: QUICConnectionIDLayout = QUICConnectionIDLayout(),
+                observer: QUICEndpointObserver?) throws {
         self.listenerName = listenerName
         self.credentials = credentials
         self.quic = quic
@@ -28,6 +32,8 @@ public struct QUICConnectionParameters: @unchecked Sendable {
         self.maxHeaderBytes = maxHeaderBytes
         self.layout = layout
         self.staticSecret = quic.secret?.bytes ?? QUICRandom.bytes(32)
+        self.resumption = try QUICResumption(secret: staticSecret, earlyData: quic.earlyData, observer: observer,
+                                             listenerName: listenerName)
     }
 
     /// Response bytes one stream may hold (unsent + unacknowledged) before the proxy is told to

@@ -24,4 +24,16 @@ public enum QUICEndpointEvent: Sendable {
     case addressTokenIssued
     /// An Initial carried a NEW_TOKEN token: valid (the client skipped Retry) or not.
     case addressTokenChecked(valid: Bool)
+    case earlyData(QUICEarlyDataOutcome)
+}
+
+/// What became of 0-RTT (docs/http3.md, "0-RTT").
+public enum QUICEarlyDataOutcome: String, Sendable, CaseIterable {
+    /// A handshake completed with the client's early data accepted.
+    case accepted
+    /// A ClientHello seen before in the anti-replay window (or with the cache full): its early
+    /// data was refused, the connection continues in 1-RTT.
+    case replayRefused = "replay_refused"
+    /// A request in early data with an unsafe method, answered 425.
+    case tooEarly = "too_early"
 }

@@ -90,7 +90,7 @@ final class QUICServerConnection {
         }
         conn = created
         var session: gnutls_session_t?
-        let tlsRV = herz_quic_tls_session_new(&session, parameters.credentials.credentials, connRef)
+        let tlsRV = herz_quic_tls_session_new(&session, parameters.credentials.credentials, parameters.resumption.state, connRef)
         guard tlsRV == 0, let session else {
             ngtcp2_conn_del(created)
             connRef.deallocate()
@@ -110,6 +110,8 @@ final class QUICServerConnection {
     }
 
     var isOpen: Bool { state == .handshaking || state == .established }
+    /// Stream data read now came in 0-RTT packets: the handshake has not completed yet.
+    var inEarlyData: Bool { state == .handshaking }
 
     // MARK: receiving
 
@@ -172,6 +174,9 @@ final class QUICServerConnection {
     func handshakeCompleted() -> Int32 {
         state = .established
         endpoint.handshakeFinished(self, ok: true)
+        if let tlsSession, herz_quic_tls_early_data_accepted(tlsSession) != 0 {
+            endpoint.observer?.quicEvent(.earlyData(.accepted), listener: parameters.listenerName)
+        }
         if let token = endpoint.makeAddressToken(for: peer),
            ngtcp2_conn_submit_new_token(conn, token, token.count) == 0 {
             endpoint.observer?.quicEvent(.addressTokenIssued, listener: parameters.listenerName)

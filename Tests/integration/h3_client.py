@@ -84,10 +84,15 @@ def configuration(cafile=None, idle_timeout=30.0):
     return config
 
 
-def h3_connect(port, cafile=None, idle_timeout=30.0, host="127.0.0.1", local_port=0, token=b"", token_handler=None):
-    """`async with h3_connect(port, cafile) as client:` — an H3ClientProtocol after the handshake.
-    `token`: a NEW_TOKEN token to send in the Initial; `token_handler` receives the server's."""
+def h3_connect(port, cafile=None, idle_timeout=30.0, host="127.0.0.1", local_port=0, token=b"", token_handler=None,
+               session_ticket=None, session_ticket_handler=None, wait_connected=True):
+    """`async with h3_connect(port, cafile) as client:` — an H3ClientProtocol after the handshake
+    (or at once with `wait_connected=False`: requests then go in 0-RTT when `session_ticket` allows).
+    `token`: a NEW_TOKEN token to send in the Initial; `token_handler` receives the server's;
+    `session_ticket`: a TLS ticket to resume with; `session_ticket_handler` receives the server's."""
     config = configuration(cafile, idle_timeout)
     config.token = token
+    config.session_ticket = session_ticket
     return connect(host, port, configuration=config, create_protocol=H3ClientProtocol, local_port=local_port,
-                   token_handler=token_handler)
+                   token_handler=token_handler, session_ticket_handler=session_ticket_handler,
+                   wait_connected=wait_connected)

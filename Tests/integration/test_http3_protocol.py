@@ -2,8 +2,11 @@
 independent of ngtcp2/nghttp3): a Retry round trip, key updates, stateless resets after a restart
 (with and without `quic.secret_file`), and the HTTP/3 error codes for malformed frames."""
 import asyncio
+import json
 import os
 import socket
+import threading
+import time
 
 import pytest
 from aioquic import tls
@@ -177,3 +180,112 @@ def test_new_token_lets_a_returning_client_skip_retry(procs, certs):
     assert metric(k, "herz_quic_address_tokens_total", result="accepted") == 1
     assert metric(k, "herz_quic_address_tokens_total", result="rejected") == 1
     assert metric(k, "herz_quic_address_tokens_total", result="issued") == 3
+
+
+class Relay:
+    """A UDP relay between one client and the kernel that records what the client sent, so a test
+    can replay a client's first flight (its ClientHello and 0-RTT packets) as an attacker would."""
+
+    def __init__(self, target_port):
+        self.client_side = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.client_side.bind(("127.0.0.1", 0))
+        self.server_side = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.target = ("127.0.0.1", target_port)
+        self.sent = []
+        self.client = None
+        self.running = True
+        self.threads = [threading.Thread(target=self._up, daemon=True), threading.Thread(target=self._down, daemon=True)]
+        for t in self.threads:
+            t.start()
+
+    @property
+    def port(self):
+        return self.client_side.getsockname()[1]
+
+    def _up(self):
+        self.client_side.settimeout(0.2)
+        while self.running:
+            try:
+                data, self.client = self.client_side.recvfrom(65536)
+            except socket.timeout:
+                continue
+            self.sent.append(data)
+            self.server_side.sendto(data, self.target)
+
+    def _down(self):
+        self.server_side.settimeout(0.2)
+        while self.running:
+            try:
+                data, _ = self.server_side.recvfrom(65536)
+            except (socket.timeout, OSError):
+                continue
+            if self.client:
+                self.client_side.sendto(data, self.client)
+
+    def close(self):
+        self.running = False
+        for t in self.threads:
+            t.join()
+        self.client_side.close()
+        self.server_side.close()
+
+
+def test_zero_rtt_forwards_safe_methods_marked_refuses_others_and_replays(procs, certs, tmp_path):
+    """With `early_data: true`, a resuming aioquic client's GET in 0-RTT reaches the origin with
+    `Early-Data: 1`, a POST in 0-RTT gets 425 and never reaches it, and the same first flight
+    replayed later gets no early data accepted (GnuTLS anti-replay + Herz's ClientHello cache)."""
+    k = kernel(procs, certs, quic="retry: off, early_data: true")
+    up_stats = lambda: json.loads(h.http_request(f"http://{k.fmt['upstreams'][0]}/admin/stats")[1])["requests"]
+    tickets = []
+
+    async def first():
+        async with h3_connect(k.port, cafile=certs[0], session_ticket_handler=tickets.append) as client:
+            assert (await client.request("GET", "/")).status == 200
+            await asyncio.sleep(0.3)  # the NewSessionTicket follows the handshake
+    run(first())
+    assert tickets and tickets[-1].max_early_data_size == 0xffffffff, "no ticket allowing 0-RTT"
+
+    relay = Relay(k.port)
+    try:
+        async def early():
+            async with h3_connect(relay.port, cafile=certs[0], session_ticket=tickets[-1], wait_connected=False) as client:
+                get = client.start("GET", "/echo?headers=1")
+                post = client.start("POST", "/echo", body=b"not idempotent")
+                responses = await asyncio.wait_for(asyncio.gather(get.done, post.done), 30)
+                return responses, client._quic.tls.session_resumed, client._quic.tls.early_data_accepted
+        (get, post), resumed, accepted = run(early())
+    finally:
+        relay.close()
+    assert resumed and accepted, (resumed, accepted)
+    assert get.status == 200
+    seen = dict((name, value) for name, value in json.loads(bytes(get.body))["headers"])
+    assert seen.get("early-data") == "1", seen
+    assert post.status == 425 and post.headers.get("x-herz-early-data") == "refused", (post.status, post.headers)
+    assert metric(k, "herz_quic_early_data_total", result="accepted") == 1
+    assert metric(k, "herz_quic_early_data_total", result="too_early") == 1
+
+    # Replay the client's first flight once the original connection is gone.
+    h.wait_for(lambda: metric(k, "herz_quic_connections_active") == 0, timeout=20, what="connections to close")
+    before = up_stats()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as attacker:
+        for datagram in relay.sent[:3]:
+            attacker.sendto(datagram, ("127.0.0.1", k.port))
+        time.sleep(1.0)
+    assert metric(k, "herz_quic_early_data_total", result="replay_refused") >= 1
+    assert metric(k, "herz_quic_early_data_total", result="accepted") == 1
+    assert up_stats() == before, "the replayed 0-RTT request reached the origin"
+
+
+def test_resumption_without_early_data(procs, certs):
+    """Tickets are issued with 0-RTT off too (shorter handshakes), but allow no early data."""
+    k = kernel(procs, certs)
+    tickets = []
+
+    async def connect(ticket=None):
+        async with h3_connect(k.port, cafile=certs[0], session_ticket=ticket, session_ticket_handler=tickets.append) as client:
+            assert (await client.request("GET", "/")).status == 200
+            await asyncio.sleep(0.3)
+            return client._quic.tls.session_resumed
+    assert run(connect()) is False
+    assert tickets and not tickets[-1].max_early_data_size
+    assert run(connect(tickets[-1])) is True

@@ -49,10 +49,28 @@ int herz_nghttp3_conn_server_new(nghttp3_conn **pconn, const nghttp3_callbacks *
 /* GnuTLS: certificate credentials from PEM files (0 or a GnuTLS error code). */
 int herz_quic_credentials_new(gnutls_certificate_credentials_t *cred, const char *cert_file,
                               const char *key_file);
-/* A QUIC server session: TLS 1.3 only, ALPN "h3" mandatory, no 0-RTT, ngtcp2's crypto hooks; the
- * session's pointer is |conn_ref| (what ngtcp2's GnuTLS helper expects). 0 or a GnuTLS error code. */
+/* A listener's session resumption state, shared read-only by its sessions on every worker: the
+ * session ticket key (64 bytes, HMAC-SHA-512 of the listener's token secret, so tickets outlive a
+ * restart when the secret does) and, when 0-RTT is on, GnuTLS' anti-replay context whose add
+ * function records each early-data ClientHello (it must return GNUTLS_E_DB_ENTRY_EXISTS for a
+ * replay, which makes GnuTLS refuse that ClientHello's early data). */
+typedef struct herz_quic_resumption {
+    unsigned char ticket_key_bytes[64];
+    gnutls_datum_t ticket_key;
+    gnutls_anti_replay_t anti_replay; /* NULL: 0-RTT off */
+} herz_quic_resumption;
+
+int herz_quic_resumption_init(herz_quic_resumption *resumption, const uint8_t *secret, size_t secretlen,
+                              int early_data, gnutls_db_add_func add, void *add_ptr);
+void herz_quic_resumption_free(herz_quic_resumption *resumption);
+
+/* A QUIC server session: TLS 1.3 only, ALPN "h3" mandatory, ngtcp2's crypto hooks, session tickets
+ * from |resumption| and 0-RTT when its anti-replay context is set; the session's pointer is
+ * |conn_ref| (what ngtcp2's GnuTLS helper expects). 0 or a GnuTLS error code. */
 int herz_quic_tls_session_new(gnutls_session_t *session, gnutls_certificate_credentials_t cred,
-                              ngtcp2_crypto_conn_ref *conn_ref);
+                              const herz_quic_resumption *resumption, ngtcp2_crypto_conn_ref *conn_ref);
+/* Whether the server accepted the client's early data (0-RTT) on this session. */
+int herz_quic_tls_early_data_accepted(gnutls_session_t session);
 
 #ifdef __cplusplus
 }

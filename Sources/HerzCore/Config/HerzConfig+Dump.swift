@@ -306,7 +306,8 @@ extension QUICListenerConfig {
         case .underLoad(let handshakes): fields = [("retry", .string("under_load")), ("retry_threshold", .int(handshakes))]
         }
         fields += [("max_connections", .int(maxConnections)), ("stateless_reset", .bool(statelessReset)),
-                   ("stream_window_bytes", .int(streamWindowBytes)), ("new_token_lifetime", .duration(newTokenLifetime))]
+                   ("stream_window_bytes", .int(streamWindowBytes)), ("new_token_lifetime", .duration(newTokenLifetime)),
+                   ("early_data", .bool(earlyData))]
         if secret != nil { fields.append(("secret_file", ConfigDump.redacted)) }
         return .map(fields)
     }

@@ -28,6 +28,9 @@ public struct QUICListenerConfig: Sendable, Equatable {
     /// How long a NEW_TOKEN token (sent once a handshake completes) lets the client skip Retry on
     /// a later connection from the same IP address; zero = no tokens are issued.
     public var newTokenLifetime: TimeAmount = .hours(1)
+    /// Accept 0-RTT (TLS early data) from resuming clients: safe methods only, replays refused
+    /// within GnuTLS' 10 s window (docs/http3.md, "0-RTT"). Session tickets are issued either way.
+    public var earlyData = false
     public init() {}
 }
 

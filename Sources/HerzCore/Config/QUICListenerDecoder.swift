@@ -3,7 +3,7 @@ import Yams
 
 /// Decodes a listener's `quic:` block (only allowed with `protocol: quic`).
 enum QUICListenerDecoder {
-    static let keys = ["retry", "retry_threshold", "max_connections", "stateless_reset", "stream_window_bytes", "secret_file", "new_token_lifetime"]
+    static let keys = ["retry", "retry_threshold", "max_connections", "stateless_reset", "stream_window_bytes", "secret_file", "new_token_lifetime", "early_data"]
 
     enum RetryChoice: String, CaseIterable { case off, always, under_load }
 
@@ -25,6 +25,7 @@ enum QUICListenerDecoder {
                 quic.streamWindowBytes = n
             }
         }
+        if let early = map.bool("early_data") { quic.earlyData = early }
         if let file = map.string("secret_file") { quic.secret = secret(file, map) }
         if let lifetime = map.duration("new_token_lifetime") {
             if lifetime > .hours(24 * 7) {

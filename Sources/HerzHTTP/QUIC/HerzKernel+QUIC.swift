@@ -13,12 +13,12 @@ extension HerzKernel {
         guard let tls = listener.tls else { throw QUICError.tls(function: "listener \(listener.name)", message: "quic needs tls") }
         guard workers.count <= 256 else { throw QUICError.tls(function: "listener \(listener.name)", message: "at most 256 workers serve QUIC") }
         let credentials = try QUICTLSCredentials(certificatePath: tls.certificatePath, privateKeyPath: tls.privateKeyPath)
-        let parameters = QUICConnectionParameters(
+        let observer = QUICMetrics(registry: metrics.registry, listener: listener.name)
+        let parameters = try QUICConnectionParameters(
             listenerName: listener.name, credentials: credentials, quic: listener.quic,
             maxConcurrentStreams: listener.limits.maxConcurrentStreams, idleTimeout: listener.limits.idleTimeout,
-            maxHeaderBytes: listener.limits.maxRequestHeadersBytes)
+            maxHeaderBytes: listener.limits.maxRequestHeadersBytes, observer: observer)
         let group = QUICEndpointGroup(workerCount: workers.count)
-        let observer = QUICMetrics(registry: metrics.registry, listener: listener.name)
         let bound = BoundListener(config: listener, tls: nil)
         bound.quicGroup = group
         var port = listener.address.port

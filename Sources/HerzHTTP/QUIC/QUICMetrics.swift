@@ -11,6 +11,7 @@ final class QUICMetrics: QUICEndpointObserver, @unchecked Sendable {
     private let connections, handshakesOK, handshakesFailed, idleTimeouts, streams: Counter
     private let retries, versionNegotiations, statelessResets, refused: Counter
     private let tokensIssued, tokensAccepted, tokensRejected: Counter
+    private let earlyData: [QUICEarlyDataOutcome: Counter]
     private let activeConnections: Gauge
 
     init(registry: PrometheusCollectorRegistry, listener: String) {
@@ -40,6 +41,11 @@ final class QUICMetrics: QUICEndpointObserver, @unchecked Sendable {
         tokensIssued = counter("herz_quic_address_tokens_total", "NEW_TOKEN tokens by outcome", [("result", "issued")])
         tokensAccepted = counter("herz_quic_address_tokens_total", "NEW_TOKEN tokens by outcome", [("result", "accepted")])
         tokensRejected = counter("herz_quic_address_tokens_total", "NEW_TOKEN tokens by outcome", [("result", "rejected")])
+        var earlyData: [QUICEarlyDataOutcome: Counter] = [:]
+        for outcome in QUICEarlyDataOutcome.allCases {
+            earlyData[outcome] = counter("herz_quic_early_data_total", "0-RTT outcomes", [("result", outcome.rawValue)])
+        }
+        self.earlyData = earlyData
         refused = counter("herz_quic_connections_refused_total", "Initials refused (connection limit, draining)")
         activeConnections = registry.makeGauge(
             descriptor: MetricNameDescriptor(metricName: "herz_quic_connections_active", unitName: "", helpText: "Open QUIC connections"),
@@ -63,6 +69,7 @@ final class QUICMetrics: QUICEndpointObserver, @unchecked Sendable {
         case .streamOpened: streams.increment()
         case .addressTokenIssued: tokensIssued.increment()
         case .addressTokenChecked(let valid): (valid ? tokensAccepted : tokensRejected).increment()
+        case .earlyData(let outcome): earlyData[outcome]?.increment()
         }
     }
 }
