@@ -187,6 +187,21 @@ def test_gtlsclient_smoke(procs, certs):
     assert out.count("[:status: 200]") == 3
 
 
+def test_gtlsclient_many_requests_with_a_greased_quic_bit(procs, certs):
+    """ngtcp2's client clears the fixed bit of its 1-RTT packets when the server advertises
+    grease_quic_bit (RFC 9287); Herz must not drop those. Several connections of 1,000 requests
+    each (a stalled one ends with ERR_IDLE_CLOSE after --timeout)."""
+    up = procs.upstream("gtls")
+    k = quic_kernel(procs, certs, up)
+    for _ in range(4):
+        p = subprocess.run(["gtlsclient", "-q", "--no-quic-dump", "--no-http-dump", "--exit-on-all-streams-close",
+                            "--timeout=5s", "-n", "1000", "127.0.0.1", str(k.port), f"https://localhost:{k.port}/small"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+        assert b"IDLE_CLOSE" not in p.stdout, p.stdout[-2000:]
+    assert metric(k, "herz_requests_total", listener="main", code="200") == 4000
+    assert metric(k, "herz_quic_datagrams_dropped_total", reason="malformed") == 0
+
+
 def test_drain_finishes_requests_in_flight_and_rejects_new_ones(procs, certs):
     up = procs.upstream("drain")
     k = quic_kernel(procs, certs, up)

@@ -15,14 +15,16 @@ public enum QUICPacketHeader: Equatable, Sendable {
 
     /// Parses the invariant header fields. `nil` when the bytes cannot be a QUIC packet: too
     /// short, a connection ID longer than the datagram or than 20 bytes (v1 limit, which Herz also
-    /// applies to unknown versions' IDs it would echo), or the fixed bit of a short header unset.
+    /// applies to unknown versions' IDs it would echo). The fixed bit (0x40) is not checked: Herz
+    /// advertises `grease_quic_bit` (ngtcp2's default), so peers may clear it in any packet after
+    /// the handshake (RFC 9287); ngtcp2 itself checks it where it must.
     public static func parse<Bytes: RandomAccessCollection>(_ datagram: Bytes, shortHeaderIDLength: Int) -> QUICPacketHeader?
     where Bytes.Element == UInt8, Bytes.Index == Int {
         guard let first = datagram.first else { return nil }
         let start = datagram.startIndex
         if first & 0x80 == 0 {
-            // Short header: form bit 0; fixed bit 1 in v1 (RFC 9000 §17.3.1).
-            guard first & 0x40 != 0, datagram.count >= 1 + shortHeaderIDLength,
+            // Short header: form bit 0 (RFC 9000 §17.3.1; the fixed bit may be greased, see above).
+            guard datagram.count >= 1 + shortHeaderIDLength,
                   let id = QUICConnectionID(datagram[(start + 1)..<(start + 1 + shortHeaderIDLength)]) else { return nil }
             return .short(destination: id)
         }

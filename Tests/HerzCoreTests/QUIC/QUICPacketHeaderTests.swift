@@ -22,10 +22,18 @@ final class QUICPacketHeaderTests: XCTestCase {
         XCTAssertEqual(header, .short(destination: QUICConnectionID(id)!))
     }
 
+    /// RFC 9287: with `grease_quic_bit` advertised (ngtcp2's default, so Herz's), clients such as
+    /// ngtcp2's clear the fixed bit in 1-RTT packets; dropping those stalled every connection.
+    func testParsesShortHeaderWithAGreasedFixedBit() {
+        let id = [UInt8](1...18)
+        for first: UInt8 in [0x00, 0x02, 0x1c] {
+            XCTAssertEqual(QUICPacketHeader.parse([first] + id + [0xaa], shortHeaderIDLength: 18), .short(destination: QUICConnectionID(id)!))
+        }
+    }
+
     func testRejectsWhatCannotBeAQUICPacket() {
         let cases: [(String, [UInt8])] = [
             ("empty", []),
-            ("short header without fixed bit", [0x00] + [UInt8](repeating: 1, count: 30)),
             ("short header shorter than the ID", [0x40, 1, 2, 3]),
             ("long header cut in the version", [0xc0, 0, 0]),
             ("destination ID longer than 20", longHeader(dcid: [UInt8](repeating: 7, count: 21), scid: [])),
