@@ -19,6 +19,8 @@ public struct QUICConnectionParameters: @unchecked Sendable {
     let staticSecret: [UInt8]
     /// Session tickets (keyed from `staticSecret`) and, with `quic.early_data`, 0-RTT anti-replay.
     let resumption: QUICResumption
+    /// qlog traces (`quic.qlog_dir`), nil when off.
+    let qlog: QUICQlogSink?
 
     /// `observer` hears the listener-wide events (0-RTT replays refused).
     public init(listenerName: String, credentials: QUICTLSCredentials, quic: QUICListenerConfig, maxConcurrentStreams: Int,
@@ -32,6 +34,7 @@ public struct QUICConnectionParameters: @unchecked Sendable {
         self.maxHeaderBytes = maxHeaderBytes
         self.layout = layout
         self.staticSecret = quic.secret?.bytes ?? QUICRandom.bytes(32)
+        self.qlog = quic.qlogDirectory.map { QUICQlogSink(directory: $0, maxFiles: quic.qlogMaxFiles) }
         self.resumption = try QUICResumption(secret: staticSecret, earlyData: quic.earlyData, observer: observer,
                                              listenerName: listenerName)
     }

@@ -25,6 +25,8 @@ public enum QUICEndpointEvent: Sendable {
     /// An Initial carried a NEW_TOKEN token: valid (the client skipped Retry) or not.
     case addressTokenChecked(valid: Bool)
     case earlyData(QUICEarlyDataOutcome)
+    /// A connection that completed its handshake ended; its smoothed RTT (RFC 9002 §5.3) then.
+    case connectionRTT(smoothedNanos: UInt64)
 }
 
 /// What became of 0-RTT (docs/http3.md, "0-RTT").

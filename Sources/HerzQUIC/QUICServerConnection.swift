@@ -22,6 +22,8 @@ final class QUICServerConnection {
     /// IDs routed to this connection in the endpoint's table (Herz's own plus the client's original
     /// destination ID, which retransmitted Initials still carry).
     var routedIDs: Set<QUICConnectionID> = []
+    /// This connection's qlog trace (`quic.qlog_dir`), if it has one.
+    private var qlog: QUICQlogFile?
     private(set) var peer: SocketAddress
     let local: SocketAddress
     /// Why the connection is being closed (sent in CONNECTION_CLOSE).
@@ -77,6 +79,14 @@ final class QUICServerConnection {
         var ngScid = scid.ngtcp2
         try endpoint.writeStatelessResetToken(into: &params.stateless_reset_token, for: ngScid)
         if tokenValidated { settings.token = header.token }
+        qlog = parameters.qlog?.open(originalID: QUICConnectionID(ngtcp2: originalID ?? header.dcid))
+        if qlog != nil {
+            settings.qlog.odcid = originalID ?? header.dcid
+            settings.qlog.write = { userData, flags, data, length in
+                guard let data else { return }
+                QUICServerConnection.from(userData).qlog?.write(data, count: length, final: flags & NGTCP2_QLOG_WRITE_FLAG_FIN != 0)
+            }
+        }
 
         var created: OpaquePointer?
         var callbacks = QUICServerConnection.callbacks
@@ -322,6 +332,7 @@ final class QUICServerConnection {
 
     private func enterClosedPeriod(_ next: State) {
         guard isOpen else { return }
+        reportRTT()
         if state == .handshaking { endpoint.handshakeFinished(self, ok: false) }
         state = next
         http?.connectionClosed()
@@ -334,12 +345,22 @@ final class QUICServerConnection {
     /// Forgets the connection: streams are aborted, IDs unrouted, memory freed once unreferenced.
     func terminate() {
         guard state != .closed else { return }
+        if isOpen { reportRTT() }
         if state == .handshaking { endpoint.handshakeFinished(self, ok: false) }
         state = .closed
         timer?.cancel()
         timer = nil
         http?.connectionClosed()
         endpoint.remove(self)
+    }
+
+    /// Reports the smoothed RTT of an established connection as it stops being open (once: both
+    /// callers only report while ``isOpen``, and leave it).
+    private func reportRTT() {
+        guard state == .established else { return }
+        var smoothed: UInt64 = 0, latest: UInt64 = 0, inFlight: UInt64 = 0
+        herz_ngtcp2_conn_get_rtt(conn, &smoothed, &latest, &inFlight)
+        endpoint.observer?.quicEvent(.connectionRTT(smoothedNanos: smoothed), listener: parameters.listenerName)
     }
 
     /// Graceful shutdown (drain, reload): HTTP/3 GOAWAY, then close once no request is left.

@@ -54,6 +54,9 @@ def test_retry_round_trip(procs, certs):
     assert run(go()) == 1, "aioquic saw no Retry"
     assert metric(k, "herz_quic_stateless_packets_total", kind="retry") >= 1
     assert metric(k, "herz_quic_handshakes_total", result="ok") == 1
+    # The closed connection's smoothed RTT is in the histogram (loopback: well under 100 ms).
+    h.wait_for(lambda: metric(k, "herz_quic_smoothed_rtt_seconds_count") == 1, what="the RTT sample")
+    assert metric(k, "herz_quic_smoothed_rtt_seconds_bucket", le="0.1") == 1
 
 
 def test_key_updates_keep_the_connection_working(procs, certs):
@@ -289,3 +292,19 @@ def test_resumption_without_early_data(procs, certs):
     assert run(connect()) is False
     assert tickets and not tickets[-1].max_early_data_size
     assert run(connect(tickets[-1])) is True
+
+
+def test_qlog_traces_go_to_the_directory_for_the_first_connections(procs, certs, tmp_path):
+    qlog = tmp_path / "qlog"
+    qlog.mkdir()
+    k = kernel(procs, certs, quic=f'retry: off, qlog_dir: "{qlog}", qlog_max_files: 1')
+    for _ in range(2):
+        run(get_ok(k.port, certs[0]))
+    files = list(qlog.iterdir())
+    assert len(files) == 1 and files[0].suffix == ".sqlog", files
+    h.wait_for(lambda: b'"qlog_version"' in files[0].read_bytes() and files[0].read_bytes().count(b"\x1e") > 10,
+               what="qlog records")
+    records = [json.loads(r) for r in files[0].read_bytes().split(b"\x1e") if r.strip()]
+    assert records[0]["qlog_format"] == "JSON-SEQ", records[0]
+    names = {r.get("name") for r in records[1:]}
+    assert "transport:packet_received" in names and "transport:packet_sent" in names, names

@@ -308,6 +308,7 @@ extension QUICListenerConfig {
         fields += [("max_connections", .int(maxConnections)), ("stateless_reset", .bool(statelessReset)),
                    ("stream_window_bytes", .int(streamWindowBytes)), ("new_token_lifetime", .duration(newTokenLifetime)),
                    ("early_data", .bool(earlyData))]
+        if let qlogDirectory { fields += [("qlog_dir", .string(qlogDirectory)), ("qlog_max_files", .int(qlogMaxFiles))] }
         if secret != nil { fields.append(("secret_file", ConfigDump.redacted)) }
         return .map(fields)
     }

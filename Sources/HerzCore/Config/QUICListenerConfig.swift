@@ -31,6 +31,10 @@ public struct QUICListenerConfig: Sendable, Equatable {
     /// Accept 0-RTT (TLS early data) from resuming clients: safe methods only, replays refused
     /// within GnuTLS' 10 s window (docs/http3.md, "0-RTT"). Session tickets are issued either way.
     public var earlyData = false
+    /// `qlog_dir`: write a qlog trace per connection into this directory (resolved path), for the
+    /// first `qlogMaxFiles` connections of the listener; nil = no qlog.
+    public var qlogDirectory: String?
+    public var qlogMaxFiles = 100
     public init() {}
 }
 

@@ -3,7 +3,7 @@ import Yams
 
 /// Decodes a listener's `quic:` block (only allowed with `protocol: quic`).
 enum QUICListenerDecoder {
-    static let keys = ["retry", "retry_threshold", "max_connections", "stateless_reset", "stream_window_bytes", "secret_file", "new_token_lifetime", "early_data"]
+    static let keys = ["retry", "retry_threshold", "max_connections", "stateless_reset", "stream_window_bytes", "secret_file", "new_token_lifetime", "early_data", "qlog_dir", "qlog_max_files"]
 
     enum RetryChoice: String, CaseIterable { case off, always, under_load }
 
@@ -26,6 +26,17 @@ enum QUICListenerDecoder {
             }
         }
         if let early = map.bool("early_data") { quic.earlyData = early }
+        if let dir = map.string("qlog_dir") {
+            let path = map.context.resolvePath(dir)
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                quic.qlogDirectory = path
+            } else {
+                map.context.report(.invalidValue(field: map.field("qlog_dir"), value: path, reason: "not an existing directory"),
+                                   at: map["qlog_dir"])
+            }
+        }
+        if let n = map.int("qlog_max_files", range: 1...1_000_000) { quic.qlogMaxFiles = n }
         if let file = map.string("secret_file") { quic.secret = secret(file, map) }
         if let lifetime = map.duration("new_token_lifetime") {
             if lifetime > .hours(24 * 7) {

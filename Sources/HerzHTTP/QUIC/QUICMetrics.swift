@@ -13,6 +13,7 @@ final class QUICMetrics: QUICEndpointObserver, @unchecked Sendable {
     private let tokensIssued, tokensAccepted, tokensRejected: Counter
     private let earlyData: [QUICEarlyDataOutcome: Counter]
     private let activeConnections: Gauge
+    private let rtt: DurationHistogram
 
     init(registry: PrometheusCollectorRegistry, listener: String) {
         func counter(_ name: String, _ help: String, _ labels: [(String, String)] = []) -> Counter {
@@ -47,6 +48,10 @@ final class QUICMetrics: QUICEndpointObserver, @unchecked Sendable {
         }
         self.earlyData = earlyData
         refused = counter("herz_quic_connections_refused_total", "Initials refused (connection limit, draining)")
+        rtt = registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(metricName: "herz_quic_smoothed_rtt", unitName: "seconds",
+                                             helpText: "Smoothed RTT of QUIC connections when they close"),
+            labels: [("listener", listener)], buckets: MetricsRegistry.latencyBuckets)
         activeConnections = registry.makeGauge(
             descriptor: MetricNameDescriptor(metricName: "herz_quic_connections_active", unitName: "", helpText: "Open QUIC connections"),
             labels: [("listener", listener)])
@@ -70,6 +75,7 @@ final class QUICMetrics: QUICEndpointObserver, @unchecked Sendable {
         case .addressTokenIssued: tokensIssued.increment()
         case .addressTokenChecked(let valid): (valid ? tokensAccepted : tokensRejected).increment()
         case .earlyData(let outcome): earlyData[outcome]?.increment()
+        case .connectionRTT(let nanos): rtt.recordNanoseconds(Int64(clamping: nanos))
         }
     }
 }
