@@ -308,3 +308,35 @@ def test_qlog_traces_go_to_the_directory_for_the_first_connections(procs, certs,
     assert records[0]["qlog_format"] == "JSON-SEQ", records[0]
     names = {r.get("name") for r in records[1:]}
     assert "transport:packet_received" in names and "transport:packet_sent" in names, names
+
+
+def test_reload_removing_the_quic_listener_sends_goaway_and_finishes_requests(procs, certs):
+    k = kernel(procs, certs)
+    tcp_only = h.proxy_config("""
+        - name: backend
+          endpoints:
+            - {{ address: "{upstreams[0]}" }}
+    """).replace("  - name: main", "  - name: tcp")  # a new listener; "main" (quic) is removed
+
+    async def go():
+        async with h3_connect(k.port, cafile=certs[0]) as client:
+            assert (await client.request("GET", "/")).status == 200
+            in_flight = client.start("GET", "/delay/1500")
+            await asyncio.sleep(0.3)
+            k.write_config(tcp_only)
+            code, body, _ = await asyncio.get_running_loop().run_in_executor(None, k.admin_post, "/reload")
+            assert code == 200, body
+            await asyncio.sleep(0.3)
+            late = client.start("GET", "/")
+            done = await asyncio.wait_for(in_flight.done, 10)
+            assert done.status == 200 and b"hello from h3" in done.body
+            await asyncio.wait_for(late.done, 10)
+            assert late.status is None and late.reset_code == 0x010b  # H3_REQUEST_REJECTED after GOAWAY
+            for _ in range(200):
+                if client.terminated is not None:
+                    break
+                await asyncio.sleep(0.05)
+            assert client.terminated is not None and client.terminated.error_code == 0x0100  # H3_NO_ERROR
+    run(go())
+    assert h.curl_status(f"{k.url}/") == 200, "the new config serves"
+    h.wait_for(lambda: metric(k, "herz_quic_connections_active") == 0, what="the quic connection to be gone")

@@ -201,6 +201,10 @@ public final class HerzKernel: @unchecked Sendable {
                         for bound in newBound.values { for c in bound.channels { c.close(promise: nil) } }
                         throw ReloadError.listenerChanged("listener \(listener.name): address or protocol changed; give it a new name to move it")
                     }
+                    if listener.protocol == .quic, existing.config.tls != listener.tls || existing.config.quic != listener.quic {
+                        logger.warning("quic listener keeps its running tls/quic settings until restart (docs/http3.md)",
+                                       metadata: ["listener": "\(listener.name)"])
+                    }
                     if existing.config.tls != listener.tls, listener.protocol != .quic {
                         let tls = try listener.tls.map { try DownstreamPipeline.makeTLSContext($0) }
                         existing.tlsContext.withLockedValue { $0 = tls }
@@ -216,7 +220,11 @@ public final class HerzKernel: @unchecked Sendable {
             applyFlowControl(config, previous: previous.config)
             let keep = Set(config.listeners.map(\.name))
             for (name, bound) in boundListeners where !keep.contains(name) {
-                for channel in bound.channels { channel.close(promise: nil) }
+                if bound.quicGroup != nil {
+                    retireQUIC(bound, within: config.drainTimeout)
+                } else {
+                    for channel in bound.channels { channel.close(promise: nil) }
+                }
                 boundListeners[name] = nil
             }
             boundListeners.merge(newBound) { $1 }
@@ -260,7 +268,7 @@ public final class HerzKernel: @unchecked Sendable {
         let deadline = DispatchTime.now() + .nanoseconds(Int(timeout.nanoseconds))
         // The quiescing helper only completes once it has seen a TCP listener.
         let tcpDrained = !listeners.contains { $0.quicGroup == nil } || drained.wait(timeout: deadline) == .success
-        if !tcpDrained || !waitForQUICDrain(listeners, until: deadline) {
+        if !tcpDrained || !waitForQUICDrain(listeners.compactMap(\.quicGroup), until: deadline) {
             logger.warning("drain timeout reached; closing remaining connections")
         }
         lock.withLock {

@@ -45,9 +45,24 @@ extension HerzKernel {
         for listener in listeners { listener.quicGroup?.forEach { $0.drain() } }
     }
 
-    /// Waits until every QUIC connection of `listeners` has closed; false at the deadline.
-    func waitForQUICDrain(_ listeners: [BoundListener], until deadline: DispatchTime) -> Bool {
-        let groups = listeners.compactMap(\.quicGroup)
+    /// A quic listener that a reload removed: its connections get GOAWAY and finish their
+    /// requests (new connections are refused); its sockets close once the last connection has, or
+    /// after `within` (the config's drain_timeout). Waits off the caller's thread.
+    func retireQUIC(_ bound: BoundListener, within timeout: TimeAmount) {
+        drainQUIC([bound])
+        let deadline = DispatchTime.now() + .nanoseconds(Int(timeout.nanoseconds))
+        let channels = bound.channels, groups = bound.quicGroup.map { [$0] } ?? [], name = bound.config.name
+        DispatchQueue.global().async {
+            if !self.waitForQUICDrain(groups, until: deadline) {
+                self.logger.warning("removed quic listener: drain timeout reached; closing its connections",
+                                    metadata: ["listener": "\(name)"])
+            }
+            for channel in channels { channel.close(promise: nil) }
+        }
+    }
+
+    /// Waits until every connection of `groups` has closed; false at the deadline.
+    func waitForQUICDrain(_ groups: [QUICEndpointGroup], until deadline: DispatchTime) -> Bool {
         while groups.contains(where: { $0.connectionCount > 0 }) {
             if DispatchTime.now() >= deadline { return false }
             Thread.sleep(forTimeInterval: 0.02)
