@@ -27,6 +27,9 @@ public enum QUICEndpointEvent: Sendable {
     case earlyData(QUICEarlyDataOutcome)
     /// A connection that completed its handshake ended; its smoothed RTT (RFC 9002 §5.3) then.
     case connectionRTT(smoothedNanos: UInt64)
+    /// A stream closed after this many of its packets carrying STREAM frames were declared lost
+    /// (and their data sent again): the retransmission count ngtcp2 0.12 exposes.
+    case streamPacketsLost(Int)
 }
 
 /// What became of 0-RTT (docs/http3.md, "0-RTT").

@@ -40,9 +40,13 @@ extension QUICServerConnection {
         callbacks.acked_stream_data_offset = { _, streamID, _, length, userData, _ in
             from(userData).http?.acknowledged(streamID, length: length) ?? 0
         }
-        callbacks.stream_close = { _, flags, streamID, code, userData, _ in
+        callbacks.stream_close = { conn, flags, streamID, code, userData, _ in
             let hasCode = flags & UInt32(NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET) != 0
-            return from(userData).http?.quicStreamClosed(streamID, code: hasCode ? code : UInt64(NGHTTP3_H3_NO_ERROR)) ?? 0
+            let connection = from(userData)
+            // ngtcp2 0.12 keeps no connection-wide loss count; per stream it does, until this returns.
+            let lost = ngtcp2_conn_get_stream_loss_count(conn, streamID)
+            if lost > 0 { connection.endpoint.observer?.quicEvent(.streamPacketsLost(lost), listener: connection.parameters.listenerName) }
+            return connection.http?.quicStreamClosed(streamID, code: hasCode ? code : UInt64(NGHTTP3_H3_NO_ERROR)) ?? 0
         }
         callbacks.stream_reset = { _, streamID, _, _, userData, _ in
             from(userData).http?.peerStoppedSending(streamID) ?? 0

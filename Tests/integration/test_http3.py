@@ -202,6 +202,19 @@ def test_gtlsclient_many_requests_with_a_greased_quic_bit(procs, certs):
     assert metric(k, "herz_quic_datagrams_dropped_total", reason="malformed") == 0
 
 
+def test_lost_packets_are_retransmitted_and_counted(procs, certs):
+    """gtlsclient drops 10% of what it receives (-r 0.1): the responses still arrive whole, and the
+    retransmissions show in herz_quic_stream_packets_lost_total."""
+    up = procs.upstream("lossy")
+    k = quic_kernel(procs, certs, up)
+    p = subprocess.run(["gtlsclient", "-q", "--no-quic-dump", "--no-http-dump", "--exit-on-all-streams-close", "-r", "0.1",
+                        "--timeout=10s", "-n", "5", "127.0.0.1", str(k.port), f"https://localhost:{k.port}/bytes/200000"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    assert p.returncode == 0 and b"IDLE_CLOSE" not in p.stdout, p.stdout[-2000:]
+    assert metric(k, "herz_requests_total", listener="main", code="200") == 5
+    assert metric(k, "herz_quic_stream_packets_lost_total") > 0
+
+
 def test_drain_finishes_requests_in_flight_and_rejects_new_ones(procs, certs):
     up = procs.upstream("drain")
     k = quic_kernel(procs, certs, up)

@@ -14,6 +14,7 @@ final class QUICMetrics: QUICEndpointObserver, @unchecked Sendable {
     private let earlyData: [QUICEarlyDataOutcome: Counter]
     private let activeConnections: Gauge
     private let rtt: DurationHistogram
+    private let streamPacketsLost: Counter
 
     init(registry: PrometheusCollectorRegistry, listener: String) {
         func counter(_ name: String, _ help: String, _ labels: [(String, String)] = []) -> Counter {
@@ -48,6 +49,8 @@ final class QUICMetrics: QUICEndpointObserver, @unchecked Sendable {
         }
         self.earlyData = earlyData
         refused = counter("herz_quic_connections_refused_total", "Initials refused (connection limit, draining)")
+        streamPacketsLost = counter("herz_quic_stream_packets_lost_total",
+                                    "Packets with stream data declared lost and retransmitted (counted when the stream closes)")
         rtt = registry.makeDurationHistogram(
             descriptor: MetricNameDescriptor(metricName: "herz_quic_smoothed_rtt", unitName: "seconds",
                                              helpText: "Smoothed RTT of QUIC connections when they close"),
@@ -76,6 +79,7 @@ final class QUICMetrics: QUICEndpointObserver, @unchecked Sendable {
         case .addressTokenChecked(let valid): (valid ? tokensAccepted : tokensRejected).increment()
         case .earlyData(let outcome): earlyData[outcome]?.increment()
         case .connectionRTT(let nanos): rtt.recordNanoseconds(Int64(clamping: nanos))
+        case .streamPacketsLost(let count): streamPacketsLost.increment(by: Int64(count))
         }
     }
 }
