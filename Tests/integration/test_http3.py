@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -200,6 +201,39 @@ def test_gtlsclient_many_requests_with_a_greased_quic_bit(procs, certs):
         assert b"IDLE_CLOSE" not in p.stdout, p.stdout[-2000:]
     assert metric(k, "herz_requests_total", listener="main", code="200") == 4000
     assert metric(k, "herz_quic_datagrams_dropped_total", reason="malformed") == 0
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def test_a_client_that_stops_reading_does_not_grow_the_kernel(procs, certs):
+    """A 2 GB download to a client that stops (SIGSTOP) with a 256 KiB stream window: Herz can
+    only send a window ahead, the stream's send queue passes its watermark, the proxy stops reading
+    the upstream, and the kernel's memory stays flat while the client is frozen."""
+    up = procs.upstream("big")
+    k = quic_kernel(procs, certs, up)
+    run(asyncio.sleep(0))
+    baseline = rss_kib(k.proc.pid)
+    client = subprocess.Popen(["gtlsclient", "-q", "--no-quic-dump", "--no-http-dump", "--timeout=60s",
+                               "--max-stream-data-bidi-local=262144", "--max-data=1048576", "-n", "1",
+                               "127.0.0.1", str(k.port), f"https://localhost:{k.port}/bytes/2000000000"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.5)
+        client.send_signal(signal.SIGSTOP)
+        time.sleep(2)
+        frozen = rss_kib(k.proc.pid)
+        time.sleep(3)
+        later = rss_kib(k.proc.pid)
+    finally:
+        client.kill()
+        client.wait()
+    assert later - frozen < 8 * 1024, f"RSS grew {later - frozen} KiB in 3 s with the client frozen"
+    assert later - baseline < 64 * 1024, f"RSS {later} KiB vs {baseline} KiB at start"
+    assert h.curl_status(f"http://{up.address}/") == 200
+    assert metric(k, "herz_quic_connections_total") == 1
 
 
 def test_lost_packets_are_retransmitted_and_counted(procs, certs):
