@@ -371,6 +371,23 @@ def test_a_peer_with_a_uid_not_allowed_is_refused(procs, cleanup):
     assert post(k, "/plain", b"secret")[:2] == (200, "secret")
 
 
+def test_hung_after_gives_a_paused_coprocessor_slack(procs, cleanup):
+    """With `hung_after: 3s`, a coprocessor paused for 0.8 s (an overloaded host) keeps its session
+    (the default 40 ms would close it as hung: see the next test) and serves calls after."""
+    cp, up, k = start(procs, extra="heartbeat_interval: 20ms\n    hung_after: 3s")
+    cleanup.append(cp)
+    wait_attached(k)
+    cp.proc.send_signal(signal.SIGSTOP)
+    try:
+        time.sleep(0.8)
+    finally:
+        cp.proc.send_signal(signal.SIGCONT)
+    assert post(k, "/filtered", b"secret")[:2] == (200, "***")
+    assert "no heartbeat answer for" not in k.output()
+    code, dump, _ = k.admin_get("/config_dump")
+    assert '"hung_after": "3s"' in dump and '"heartbeat_interval": "20ms"' in dump, dump
+
+
 def test_a_hung_coprocessor_is_detected_and_reattached_once_it_runs_again(procs, cleanup):
     """SIGSTOP: heartbeats go unanswered, the session is closed as hung (its calls get the policy);
     after SIGCONT the kernel attaches a fresh session to the same process."""

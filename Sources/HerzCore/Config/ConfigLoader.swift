@@ -191,7 +191,8 @@ public enum ConfigLoader {
         return config
     }
 
-    static let coprocessorKeys = ["name", "endpoint", "timeout_ms", "timeout", "on_failure", "max_wait", "allowed_uids", "ring_bytes"]
+    static let coprocessorKeys = ["name", "endpoint", "timeout_ms", "timeout", "on_failure", "max_wait", "allowed_uids", "ring_bytes",
+                                  "heartbeat_interval", "hung_after"]
 
     static func decodeCoprocessor(_ node: Node, _ what: String, _ context: ConfigDecodingContext) -> CoprocessorConfig? {
         guard let map = context.map(node, what, known: coprocessorKeys, required: ["name", "endpoint"]) else { return nil }
@@ -222,8 +223,31 @@ public enum ConfigLoader {
                                              reason: "expected a power of two from 64KiB to 1GiB"), at: map["ring_bytes"])
             }
         }
+        decodeHeartbeat(map, into: &coprocessor)
         guard name != nil, endpoint != nil else { return nil }
         return coprocessor
+    }
+
+    private static func decodeHeartbeat(_ map: YAMLMap, into coprocessor: inout CoprocessorConfig) {
+        if let interval = map.duration("heartbeat_interval", allowZero: false) {
+            if interval < .milliseconds(1) || interval > .seconds(1) {
+                map.context.report(.invalidValue(field: map.field("heartbeat_interval"), value: DurationParser.format(interval),
+                                                 reason: "must be 1ms to 1s"), at: map["heartbeat_interval"])
+            } else {
+                coprocessor.heartbeatInterval = interval
+            }
+        }
+        if let hung = map.duration("hung_after", allowZero: false) {
+            if hung < coprocessor.heartbeatInterval * 2 || hung > .seconds(60) {
+                map.context.report(.invalidValue(field: map.field("hung_after"), value: DurationParser.format(hung),
+                                                 reason: "must be at least twice heartbeat_interval (\(DurationParser.format(coprocessor.heartbeatInterval))) and at most 60s"),
+                                   at: map["hung_after"])
+            } else {
+                coprocessor.hungAfter = hung
+            }
+        } else if coprocessor.hungAfter < coprocessor.heartbeatInterval * 2 {
+            coprocessor.hungAfter = coprocessor.heartbeatInterval * 4
+        }
     }
 
     static func syntaxError(_ error: YamlError, source: String) -> ConfigError {

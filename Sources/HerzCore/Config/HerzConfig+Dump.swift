@@ -22,6 +22,7 @@ extension HerzConfig {
                 .map([("name", .string(coprocessor.name)), ("endpoint", .string(coprocessor.endpoint)),
                       ("timeout", .duration(coprocessor.timeout)), ("on_failure", .string(coprocessor.onFailure.rawValue)),
                       ("max_wait", .duration(coprocessor.maxWait)), ("ring_bytes", .int(coprocessor.ringBytes)),
+                      ("heartbeat_interval", .duration(coprocessor.heartbeatInterval)), ("hung_after", .duration(coprocessor.hungAfter)),
                       ("allowed_uids", .list(coprocessor.allowedUIDs.map { .int(Int($0)) }))])
             })))
         }

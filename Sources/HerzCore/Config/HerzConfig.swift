@@ -70,6 +70,12 @@ public struct CoprocessorConfig: Sendable, Equatable {
     /// Room a body call keeps for everything but the body (ids, route, filter settings).
     public static let callOverheadBytes = 16 << 10
 
+    /// Supervision clocks: a heartbeat every `heartbeatInterval`; a session that answers none for
+    /// `hungAfter` is closed as hung (its calls get the failure policy) and reattached. The
+    /// defaults detect a hang within 50 ms; an overloaded host may need more slack.
+    public var heartbeatInterval: TimeAmount = .milliseconds(10)
+    public var hungAfter: TimeAmount = .milliseconds(40)
+
     /// The largest body a `coproc` filter may send in one call to this coprocessor.
     public var maxCallBodyBytes: Int { ringBytes / 2 - 8 - Self.callOverheadBytes }
     public init(name: String, endpoint: String, timeout: TimeAmount = .milliseconds(50),

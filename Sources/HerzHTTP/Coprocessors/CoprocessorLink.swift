@@ -41,7 +41,10 @@ final class CoprocessorLink {
         self.clients = clients
         self.path = Self.socketPath(config.endpoint)
         self.allowedUIDs = allowedUIDs
-        self.supervisor = CoprocSupervisor(name: config.name, firstSessionId: (UInt64(serial) + 1) << 40)
+        var timing = SupervisorTiming()
+        timing.heartbeatInterval = UInt64(config.heartbeatInterval.nanoseconds)
+        timing.hungAfter = UInt64(config.hungAfter.nanoseconds)
+        self.supervisor = CoprocSupervisor(name: config.name, timing: timing, firstSessionId: (UInt64(serial) + 1) << 40)
     }
 
     /// `unix:/run/x.sock` → `/run/x.sock` (the config loader already rejected other schemes).

@@ -93,6 +93,24 @@ final class CoprocFilterConfigTests: XCTestCase {
         }
     }
 
+    func testHeartbeatClocksAreConfigurableAndChecked() {
+        func coprocessors(_ keys: String) -> String { "coprocessors:\n  - { name: jwt, endpoint: \"unix:/run/jwt.sock\"\(keys) }" }
+        let defaults = parseOK(Self.yaml("{ coprocessor: jwt }"))?.coprocessors.first
+        XCTAssertEqual(defaults?.heartbeatInterval, .milliseconds(10))
+        XCTAssertEqual(defaults?.hungAfter, .milliseconds(40))
+        let slack = parseOK(Self.yaml("{ coprocessor: jwt }", coprocessors: coprocessors(", heartbeat_interval: 50ms, hung_after: 2s")))
+        XCTAssertEqual(slack?.coprocessors.first?.heartbeatInterval, .milliseconds(50))
+        XCTAssertEqual(slack?.coprocessors.first?.hungAfter, .seconds(2))
+        let onlyInterval = parseOK(Self.yaml("{ coprocessor: jwt }", coprocessors: coprocessors(", heartbeat_interval: 100ms")))
+        XCTAssertEqual(onlyInterval?.coprocessors.first?.hungAfter, .milliseconds(400), "4 intervals when hung_after is not given")
+        for (keys, message) in [(", heartbeat_interval: 2s", "must be 1ms to 1s"),
+                                (", heartbeat_interval: 50ms, hung_after: 60ms", "must be at least twice heartbeat_interval (50ms)")] {
+            let errors = parseErrors(Self.yaml("{ coprocessor: jwt }", coprocessors: coprocessors(keys)))
+            XCTAssertEqual(errors.count, 1, keys)
+            XCTAssertTrue(errors.first?.message.contains(message) ?? false, "\(keys): \(errors)")
+        }
+    }
+
     func testUnknownCoprocessorWithNoneDefinedSuggestsTheFlag() {
         let errors = parseErrors(Self.yaml("{ coprocessor: jwt }", coprocessors: ""))
         XCTAssertEqual(errors.map(\.at), ["6:32"])
