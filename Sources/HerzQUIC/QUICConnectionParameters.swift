@@ -5,7 +5,8 @@ import NIOCore
 /// Immutable; shared by the endpoints of all workers.
 public struct QUICConnectionParameters: @unchecked Sendable {
     public let listenerName: String
-    public let credentials: QUICTLSCredentials
+    /// The listener's certificate for new connections (swapped by a reload).
+    public let credentials: QUICCredentialSlot
     public let quic: QUICListenerConfig
     /// HTTP/3 request streams a client may have open at once (QUIC `initial_max_streams_bidi`).
     public let maxConcurrentStreams: Int
@@ -23,7 +24,7 @@ public struct QUICConnectionParameters: @unchecked Sendable {
     let qlog: QUICQlogSink?
 
     /// `observer` hears the listener-wide events (0-RTT replays refused).
-    public init(listenerName: String, credentials: QUICTLSCredentials, quic: QUICListenerConfig, maxConcurrentStreams: Int,
+    public init(listenerName: String, credentials: QUICCredentialSlot, quic: QUICListenerConfig, maxConcurrentStreams: Int,
                 idleTimeout: TimeAmount, maxHeaderBytes: Int, layout: QUICConnectionIDLayout = QUICConnectionIDLayout(),
                 observer: QUICEndpointObserver?) throws {
         self.listenerName = listenerName

@@ -22,6 +22,9 @@ final class QUICServerConnection {
     /// IDs routed to this connection in the endpoint's table (Herz's own plus the client's original
     /// destination ID, which retransmitted Initials still carry).
     var routedIDs: Set<QUICConnectionID> = []
+    /// The certificate this connection's TLS session uses, kept alive for as long as the session
+    /// (GnuTLS does not reference-count credentials) even if the listener's is replaced.
+    private var credentials: QUICTLSCredentials!
     /// This connection's qlog trace (`quic.qlog_dir`), if it has one.
     private var qlog: QUICQlogFile?
     private(set) var peer: SocketAddress
@@ -100,7 +103,8 @@ final class QUICServerConnection {
         }
         conn = created
         var session: gnutls_session_t?
-        let tlsRV = herz_quic_tls_session_new(&session, parameters.credentials.credentials, parameters.resumption.state, connRef)
+        credentials = parameters.credentials.credentials
+        let tlsRV = herz_quic_tls_session_new(&session, credentials.credentials, parameters.resumption.state, connRef)
         guard tlsRV == 0, let session else {
             ngtcp2_conn_del(created)
             connRef.deallocate()

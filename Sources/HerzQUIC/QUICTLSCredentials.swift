@@ -1,4 +1,5 @@
 import CHerzQUIC
+import NIOConcurrencyHelpers
 
 /// A listener's certificate chain and private key, loaded once into GnuTLS.
 ///
@@ -17,4 +18,22 @@ public final class QUICTLSCredentials: @unchecked Sendable {
     }
 
     deinit { gnutls_certificate_free_credentials(credentials) }
+}
+
+/// The certificate a quic listener hands to new connections, replaceable at run time (config
+/// reload with a changed `tls:`): each connection keeps the credentials it started with alive
+/// until it ends, so established connections are not touched by a swap.
+public final class QUICCredentialSlot: @unchecked Sendable {
+    private let current: NIOLockedValueBox<QUICTLSCredentials>
+
+    public init(_ credentials: QUICTLSCredentials) {
+        current = NIOLockedValueBox(credentials)
+    }
+
+    /// What a connection starting now uses.
+    public var credentials: QUICTLSCredentials { current.withLockedValue { $0 } }
+
+    public func replace(with credentials: QUICTLSCredentials) {
+        current.withLockedValue { $0 = credentials }
+    }
 }

@@ -5,6 +5,7 @@ import asyncio
 import json
 import os
 import socket
+import subprocess
 import threading
 import time
 
@@ -340,3 +341,39 @@ def test_reload_removing_the_quic_listener_sends_goaway_and_finishes_requests(pr
     run(go())
     assert h.curl_status(f"{k.url}/") == 200, "the new config serves"
     h.wait_for(lambda: metric(k, "herz_quic_connections_active") == 0, what="the quic connection to be gone")
+
+
+def make_cert(directory, common_name):
+    cert, key = directory / f"{common_name}.pem", directory / f"{common_name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", f"/CN={common_name}",
+                    "-addext", "subjectAltName=DNS:localhost"], check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+def test_reload_swaps_the_certificate_for_new_connections_only(procs, tmp_path):
+    """A reload with a new `tls:` gives new QUIC connections the new certificate while an
+    established connection keeps serving; a reload naming a missing key file is refused."""
+    first, second = make_cert(tmp_path, "first"), make_cert(tmp_path, "second")
+    k = kernel(procs, first)
+
+    def subject(client):
+        return client._quic.tls._peer_certificate.subject.rfc4514_string()
+
+    async def go():
+        async with h3_connect(k.port) as old:
+            assert (await old.request("GET", "/")).status == 200 and subject(old) == "CN=first"
+            k.fmt.update(cert=second[0], key=second[1])
+            k.write_config(H3_CONFIG)
+            code, body, _ = await asyncio.get_running_loop().run_in_executor(None, k.admin_post, "/reload")
+            assert code == 200, body
+            async with h3_connect(k.port) as new:
+                assert (await new.request("GET", "/")).status == 200 and subject(new) == "CN=second"
+            assert (await old.request("GET", "/")).status == 200, "the old connection keeps serving"
+            k.fmt.update(key=str(tmp_path / "missing.key"))
+            k.write_config(H3_CONFIG)
+            code, body, _ = await asyncio.get_running_loop().run_in_executor(None, k.admin_post, "/reload")
+            assert code != 200 and "missing.key" in body, (code, body)
+            async with h3_connect(k.port) as after:
+                assert (await after.request("GET", "/")).status == 200 and subject(after) == "CN=second"
+    run(go())

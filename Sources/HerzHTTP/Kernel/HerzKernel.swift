@@ -48,8 +48,10 @@ public final class HerzKernel: @unchecked Sendable {
         var channels: [Channel] = []
         /// Swapped on reload so new TLS handshakes use new certificates.
         let tlsContext: NIOLockedValueBox<NIOSSLContext?>
-        /// `protocol: quic`: the workers' endpoints (HerzKernel+QUIC).
+        /// `protocol: quic`: the workers' endpoints and the certificate slot they take new
+        /// connections' credentials from (HerzKernel+QUIC).
         var quicGroup: QUICEndpointGroup?
+        var quicCredentials: QUICCredentialSlot?
         init(config: ListenerConfig, tls: NIOSSLContext?) {
             self.config = config
             self.tlsContext = NIOLockedValueBox(tls)
@@ -201,8 +203,11 @@ public final class HerzKernel: @unchecked Sendable {
                         for bound in newBound.values { for c in bound.channels { c.close(promise: nil) } }
                         throw ReloadError.listenerChanged("listener \(listener.name): address or protocol changed; give it a new name to move it")
                     }
-                    if listener.protocol == .quic, existing.config.tls != listener.tls || existing.config.quic != listener.quic {
-                        logger.warning("quic listener keeps its running tls/quic settings until restart (docs/http3.md)",
+                    if listener.protocol == .quic, existing.config.tls != listener.tls, let tls = listener.tls {
+                        try replaceQUICCertificate(existing, with: tls)
+                    }
+                    if listener.protocol == .quic, existing.config.quic != listener.quic {
+                        logger.warning("quic listener keeps its running quic: settings until restart (docs/http3.md)",
                                        metadata: ["listener": "\(listener.name)"])
                     }
                     if existing.config.tls != listener.tls, listener.protocol != .quic {

@@ -15,12 +15,13 @@ extension HerzKernel {
         let credentials = try QUICTLSCredentials(certificatePath: tls.certificatePath, privateKeyPath: tls.privateKeyPath)
         let observer = QUICMetrics(registry: metrics.registry, listener: listener.name)
         let parameters = try QUICConnectionParameters(
-            listenerName: listener.name, credentials: credentials, quic: listener.quic,
+            listenerName: listener.name, credentials: QUICCredentialSlot(credentials), quic: listener.quic,
             maxConcurrentStreams: listener.limits.maxConcurrentStreams, idleTimeout: listener.limits.idleTimeout,
             maxHeaderBytes: listener.limits.maxRequestHeadersBytes, observer: observer)
         let group = QUICEndpointGroup(workerCount: workers.count)
         let bound = BoundListener(config: listener, tls: nil)
         bound.quicGroup = group
+        bound.quicCredentials = parameters.credentials
         var port = listener.address.port
         do {
             for worker in workers {
@@ -43,6 +44,13 @@ extension HerzKernel {
     /// its last request.
     func drainQUIC(_ listeners: [BoundListener]) {
         for listener in listeners { listener.quicGroup?.forEach { $0.drain() } }
+    }
+
+    /// A reload changed a running quic listener's `tls:`: new connections use the new certificate
+    /// (loaded here, so a bad file rejects the reload), established ones keep theirs.
+    func replaceQUICCertificate(_ bound: BoundListener, with tls: TLSConfig) throws {
+        let credentials = try QUICTLSCredentials(certificatePath: tls.certificatePath, privateKeyPath: tls.privateKeyPath)
+        bound.quicCredentials?.replace(with: credentials)
     }
 
     /// A quic listener that a reload removed: its connections get GOAWAY and finish their
