@@ -145,3 +145,13 @@ def test_percent_and_reload(procs, peers):
     code, text, _ = k.admin_post("/reload")
     assert code != 200 and "unknown cluster 'nowhere'" in text and ".yaml:" in text, text
     assert h.curl_status(f"{k.url}/small") == 200
+
+
+def test_http2_client_authority_gets_the_shadow_suffix(procs, peers):
+    mirror = RecordingServer()
+    k = start(procs, peers, mirror)
+    code, out, err = h.curl("--http2-prior-knowledge", "--data-binary", "over h2", "-H", "host: grpc.internal",
+                            f"{k.url}/echo")
+    assert out == "over h2", err
+    h.wait_for(lambda: mirror.count() == 1, what="the mirrored h2 request")
+    assert mirror.requests[0]["host"] == "grpc.internal-shadow" and mirror.requests[0]["body"] == b"over h2"
