@@ -84,5 +84,17 @@ public final class FaultActiveCount: Sendable {
     public init() {}
     public var current: Int { count.load(ordering: .relaxed) }
     public func enter() { count.add(1, ordering: .relaxed) }
+    /// Enters unless `limit` faults are already in force (exact across threads: a CAS loop, so two
+    /// workers deciding at once cannot both take the last place).
+    public func tryEnter(limit: Int?) -> Bool {
+        guard let limit else { enter(); return true }
+        var seen = count.load(ordering: .relaxed)
+        while seen < limit {
+            let (exchanged, original) = count.compareExchange(expected: seen, desired: seen + 1, ordering: .relaxed)
+            if exchanged { return true }
+            seen = original
+        }
+        return false
+    }
     public func leave() { count.subtract(1, ordering: .relaxed) }
 }

@@ -29,9 +29,11 @@ final class FaultFilter: HTTPFilter {
 
     func decodeHeaders(_ head: inout HTTPRequestHead, endStream: Bool, callbacks: FilterCallbacks) -> FilterHeadersStatus {
         let decision = FaultDecider.decide(config, headers: head.headers, activeFaults: shared.active.current, random: &random)
-        if decision.skippedMaxActive { shared.metrics.faultSkipped(route: route) }
-        guard decision.injectsFault else { return .continue }
-        shared.active.enter()
+        guard decision.injectsFault, shared.active.tryEnter(limit: config.maxActiveFaults) else {
+            // Full when decided, or filled by another worker between the decision and here.
+            if decision.skippedMaxActive || decision.injectsFault { shared.metrics.faultSkipped(route: route) }
+            return .continue
+        }
         active = true
         self.callbacks = callbacks
         if let delay = decision.delay, delay > .zero, let loop = MultiThreadedEventLoopGroup.currentEventLoop {

@@ -97,5 +97,9 @@ final class FaultDeciderTests: XCTestCase {
         let count = FaultActiveCount()
         count.enter(); count.enter(); count.leave()
         XCTAssertEqual(count.current, 1)
+        XCTAssertTrue(count.tryEnter(limit: 2))
+        XCTAssertFalse(count.tryEnter(limit: 2))
+        XCTAssertTrue(count.tryEnter(limit: nil))
+        XCTAssertEqual(count.current, 3)
     }
 }
