@@ -1,6 +1,7 @@
 """Request mirroring (request_mirror_policies) through the real kernel: the copy's head and body
 reach the mirror cluster with a `-shadow` host, and a slow, failing or down mirror changes nothing
 for the client."""
+import json
 import os
 import subprocess
 import time
@@ -155,3 +156,29 @@ def test_http2_client_authority_gets_the_shadow_suffix(procs, peers):
     assert out == "over h2", err
     h.wait_for(lambda: mirror.count() == 1, what="the mirrored h2 request")
     assert mirror.requests[0]["host"] == "grpc.internal-shadow" and mirror.requests[0]["body"] == b"over h2"
+
+
+def test_mirror_to_an_http2_cluster(procs):
+    up = procs.upstream("primary")
+    shadow = procs.upstream("shadow-h2", h2=True)
+    config = h.proxy_config("""
+    - name: backend
+      endpoints: [{{ address: "{upstreams[0]}" }}]
+    - name: shadow
+      upstream_protocol: http2
+      endpoints: [{{ address: "{upstreams[1]}" }}]
+    """, routes="""
+    - match: {{ prefix: "/" }}
+      route: {{ cluster: backend, request_mirror_policies: [{{ cluster: shadow }}] }}
+    """)
+    k = procs.kernel(config, [up, shadow])
+    for _ in range(3):
+        code, out, _ = h.curl("--data-binary", "to both", f"{k.url}/echo")
+        assert out == "to both"
+
+    def mirrored():
+        code, text, _ = h.curl("--http2-prior-knowledge", f"http://{shadow.address}/admin/stats")
+        return code == 0 and json.loads(text)["requests"] == 3
+
+    h.wait_for(mirrored, what="three mirrored requests on the HTTP/2 upstream")
+    h.wait_for(lambda: metric(k, "herz_mirror_requests_total", cluster="shadow") == 3, what="mirrors counted")
