@@ -14,6 +14,7 @@ public enum FilterConfig: Sendable, Equatable {
     /// Only in a route's `per_filter_config`; a listener's filter list never holds it.
     case aesGCMPerRoute(AESGCMPerRouteConfig)
     case flowControl(FlowControlFilterConfig)
+    case fault(FaultFilterConfig)
 
     /// The type name as written in YAML.
     public var typeName: String {
@@ -25,6 +26,7 @@ public enum FilterConfig: Sendable, Equatable {
         case .jwtAuthn, .jwtAuthnPerRoute: return "jwt_authn"
         case .aesGCM, .aesGCMPerRoute: return "aes_gcm"
         case .flowControl: return "flow_control"
+        case .fault: return "fault"
         }
     }
 }

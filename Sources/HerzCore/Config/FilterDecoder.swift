@@ -5,8 +5,8 @@ import Yams
 /// `per_filter_config`).
 enum FilterDecoder {
     /// Filter types a listener may list, the terminal `router` included.
-    static let knownTypes = ["header_mutation", "buffer", "local_ratelimit", "coproc", "jwt_authn", "aes_gcm", "flow_control", "router"]
-    static let overridableTypes = ["header_mutation", "buffer", "local_ratelimit", "coproc", "jwt_authn", "aes_gcm", "flow_control"]
+    static let knownTypes = ["header_mutation", "buffer", "local_ratelimit", "coproc", "jwt_authn", "aes_gcm", "flow_control", "fault", "router"]
+    static let overridableTypes = ["header_mutation", "buffer", "local_ratelimit", "coproc", "jwt_authn", "aes_gcm", "flow_control", "fault"]
 
     /// - Parameter isOverride: decoding a route's `per_filter_config` entry (`coproc` then also
     ///   accepts `disabled`; `jwt_authn` takes its per-route form).
@@ -26,6 +26,8 @@ enum FilterDecoder {
             guard let node else { return .flowControl(FlowControlFilterConfig()) }
             guard let map = context.map(node, what, known: ["disabled"]) else { return nil }
             return .flowControl(FlowControlFilterConfig(disabled: map.bool("disabled") ?? false))
+        case "fault":
+            return TrafficFeatureDecoder.decodeFault(node, what, at: typeNode, isOverride: isOverride, context).map(FilterConfig.fault)
         case "header_mutation":
             guard let node else { return .headerMutation(.init()) }
             guard let map = context.map(node, what, known: ["request", "response"]) else { return nil }

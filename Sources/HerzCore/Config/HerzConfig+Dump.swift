@@ -163,6 +163,8 @@ extension FilterConfig {
             return config.dumpValue
         case .flowControl(let config):
             return .map(config.disabled ? [("disabled", .bool(true))] : [])
+        case .fault(let config):
+            return config.dumpValue
         }
     }
 }
@@ -239,6 +241,7 @@ extension RouteEntry {
             })))
         }
         if !metadataMatch.isEmpty { actionFields.append(("metadata_match", .stringMap(metadataMatch))) }
+        if !mirrorPolicies.isEmpty { actionFields.append(("request_mirror_policies", .list(mirrorPolicies.map(\.dumpValue)))) }
 
         var fields: [(String, ConfigDump)] = [("name", .string(name)), ("match", match.dumpValue), ("route", .map(actionFields))]
         if !requestHeaders.add.isEmpty { fields.append(("request_headers_to_add", HeaderMutations.dump(requestHeaders.add))) }

@@ -34,6 +34,8 @@ public struct RouteEntry: Sendable, Equatable {
     public var metadataMatch: [String: String]
     /// Per-route filter overrides, keyed by filter type (e.g. `local_ratelimit`).
     public var perFilterConfig: [String: FilterConfig]
+    /// Copies of the request sent fire-and-forget to other clusters (`request_mirror_policies`).
+    public var mirrorPolicies: [RequestMirrorPolicy] = []
 
     public init(name: String, match: RouteMatch, action: RouteAction, timeout: TimeAmount? = .seconds(15),
                 retryPolicy: RetryPolicy? = nil, prefixRewrite: String? = nil, hostRewrite: String? = nil,

@@ -7,7 +7,7 @@ enum RouterDecoder {
                             "response_headers_to_add", "response_headers_to_remove", "per_filter_config"]
     static let matchKeys = ["prefix", "path", "regex", "headers", "methods", "case_sensitive"]
     static let actionKeys = ["cluster", "cluster_header", "weighted_clusters", "timeout", "retry_policy", "prefix_rewrite",
-                             "host_rewrite", "hash_policy", "metadata_match"]
+                             "host_rewrite", "hash_policy", "metadata_match", "request_mirror_policies"]
 
     struct Decoded {
         var router: RouterConfig
@@ -94,6 +94,9 @@ enum RouterDecoder {
             route.hashPolicy = items.compactMap { decodeHashPolicy($0, actionMap.field("hash_policy"), context) }
         }
         if let metadata = actionMap.stringMap("metadata_match") { route.metadataMatch = metadata }
+        if let items = actionMap.list("request_mirror_policies") {
+            route.mirrorPolicies = TrafficFeatureDecoder.decodeMirrorPolicies(items, actionMap.field("request_mirror_policies"), context, &references)
+        }
 
         if let items = map.list("request_headers_to_add") {
             route.requestHeaders.add = FilterDecoder.decodeHeaderValues(items, map.field("request_headers_to_add"), context)

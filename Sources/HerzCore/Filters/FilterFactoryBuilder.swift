@@ -24,9 +24,10 @@ public func makeFilterFactories(_ configs: [FilterConfig], registry: FilterFacto
             return JWTAuthnFilterFactory(config: jwt) { call, _ in CoprocUnavailableFilter(coprocessor: call.coprocessor) }
         case .aesGCM(let aes):
             return AESGCMFilterFactory(config: aes) { call, _ in CoprocUnavailableFilter(coprocessor: call.coprocessor) }
-        case .jwtAuthnPerRoute, .aesGCMPerRoute, .flowControl:
+        case .jwtAuthnPerRoute, .aesGCMPerRoute, .flowControl, .fault:
             // flow_control needs the kernel's rule engine, which the kernel registers; without it
-            // (tools, tests) the filter passes everything.
+            // (tools, tests) the filter passes everything. `fault` needs the kernel's timers and
+            // metrics (registered by HerzHTTP), likewise.
             return PassThroughFilterFactory(filterType: config.typeName)
         }
     }

@@ -17,7 +17,7 @@ import HerzQUIC
 /// server); they serialise on an internal lock and never block an event loop.
 public final class HerzKernel: @unchecked Sendable {
     public let logger: Logger
-    public let metrics = MetricsRegistry()
+    public let metrics: MetricsRegistry
     let group: MultiThreadedEventLoopGroup
     let adminGroup: MultiThreadedEventLoopGroup
     let workers: [Worker]
@@ -64,8 +64,11 @@ public final class HerzKernel: @unchecked Sendable {
         self.logger = logger
         self.configPath = configPath
         self.extraCoprocessors = extraCoprocessors
+        let metrics = MetricsRegistry()
+        self.metrics = metrics
         var filters = FilterFactoryRegistry()
         filters.registerCoproc(dispatchers: coprocDispatchers)
+        filters.registerFault(metrics: metrics.traffic)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, workerCount))
         let flowGlobals = FlowWorkerGlobals()
         flowGlobals.install(eventLoops: Array(group.makeIterator()))

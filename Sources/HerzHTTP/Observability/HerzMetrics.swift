@@ -7,12 +7,18 @@ import Prometheus
 /// Per-request metrics go through a per-worker ``HerzMetrics`` that caches its Prometheus handles,
 /// so the registry's lock is taken only the first time a label combination is seen.
 public final class MetricsRegistry: @unchecked Sendable {
-    public let registry = PrometheusCollectorRegistry()
+    public let registry: PrometheusCollectorRegistry
+    /// Mirroring and fault-injection counters.
+    public let traffic: TrafficMetrics
     public let activeConnections = ManagedAtomic<Int>(0)
     public let reloadsOK = ManagedAtomic<Int>(0)
     public let reloadsFailed = ManagedAtomic<Int>(0)
 
-    public init() {}
+    public init() {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        self.traffic = TrafficMetrics(registry: registry)
+    }
 
     static let latencyBuckets: [Duration] = [
         .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
@@ -23,7 +29,7 @@ public final class MetricsRegistry: @unchecked Sendable {
 
 /// One worker's metric handles. Event-loop owned: the caches need no lock.
 final class HerzMetrics {
-    private let shared: MetricsRegistry
+    let shared: MetricsRegistry
     private struct RequestKey: Hashable { let listener, route, cluster: String; let code: Int }
     private struct RouteKey: Hashable { let listener, route, cluster: String }
     private var requestCounters: [RequestKey: Counter] = [:]

@@ -30,6 +30,7 @@ extension ProxyStream {
         }
         upstreamHead = upstream
         requestHasBody = !endStream
+        if !route.mirrorPolicies.isEmpty { startMirrors(route, head: upstream, endStream: endStream) }
         hashKey = computeHashKey(policies: route.hashPolicy, headers: head.headers, clientIP: streamInfo.clientAddress)
         if endStream {
             pendingEnd = true  // a body-less request still ends explicitly (HTTP/2 END_STREAM)
@@ -39,6 +40,7 @@ extension ProxyStream {
     }
 
     func forwardBody(_ data: ByteBuffer, endStream: Bool) {
+        if !mirrors.isEmpty { mirrorBody(data, endStream: endStream) }
         if retainable {
             retainedBytes += data.readableBytes
             if retainedBytes > Self.retainLimit {

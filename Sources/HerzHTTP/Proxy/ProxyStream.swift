@@ -36,6 +36,8 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
     /// The request head did not end the request: body chunks or trailers follow (decides framing).
     var requestHasBody = false
     var downstreamGate = ReadGate()
+    /// Copies of this request in flight to mirror clusters (``RequestMirror``); usually empty.
+    var mirrors: [RequestMirror] = []
     var upstreamGate = ReadGate()
 
     // Routing and upstream.
@@ -214,6 +216,7 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
             forwardBody(data, endStream: endStream)
         case .forwardRequestTrailers(let trailers):
             forwardedRequestEnd = true
+            if !mirrors.isEmpty { mirrorRequestEnd(trailers) }
             forwardRequestPart(.end(trailers))
             requestFullyForwarded()
         case .sendResponseHead(var head, let endStream):
@@ -264,6 +267,7 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
     func finish(reset: Bool) {
         guard !finished else { return }
         finished = true
+        if !mirrors.isEmpty { endMirrors() }
         routeDeadline = nil
         tryTimer?.cancel(); tryTimer = nil
         requestDeadline = nil

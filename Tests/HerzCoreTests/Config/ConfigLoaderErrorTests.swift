@@ -65,7 +65,7 @@ final class ConfigLoaderErrorTests: XCTestCase {
                                                  ).replacingOccurrences(of: "        config:\n          virtual_hosts", with: "        config:\n          request: {}\n          x_virtual_hosts"),
              expected: [("9:11", "unknown field 'x_virtual_hosts'"), ("4:7", "listener has no 'router' filter")]),
         Case(name: "unknown filter type", yaml: yaml([4: "      - type: ext_authz\n        config: {}\n      - type: router"]),
-             expected: [("4:15", "unknown filter type 'ext_authz'; known types: header_mutation, buffer, local_ratelimit, coproc, jwt_authn, aes_gcm, flow_control, router")]),
+             expected: [("4:15", "unknown filter type 'ext_authz'; known types: header_mutation, buffer, local_ratelimit, coproc, jwt_authn, aes_gcm, flow_control, fault, router")]),
         Case(name: "bad regex", yaml: yaml([10: "                - match: { regex: \"/(\" }"]),
              expected: [("10:35", "invalid regex '/('")]),
         Case(name: "bad header regex", yaml: yaml([10: "                - match: { prefix: \"/\", headers: [{ name: x, regex: \"[\" }] }"]),
