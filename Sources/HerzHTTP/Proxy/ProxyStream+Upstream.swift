@@ -79,7 +79,7 @@ extension ProxyStream {
     // MARK: attempts
 
     func attempt() {
-        guard !finished, let cluster, let upstreamHead else { return }
+        guard !finished, let cluster, var upstreamHead else { return }
         attempts += 1
         if let last = lastTriedEndpoint { triedEndpoints.append(last) }  // a retry avoids every earlier endpoint
         guard let endpoint = cluster.pick(hashKey: hashKey, excluded: triedEndpoints,
@@ -104,6 +104,7 @@ extension ProxyStream {
             localReply(.serviceUnavailable, reply.body, headers: HTTPHeaders(reply.headers))
             return
         }
+        if traceContext != nil { traceAttemptStarted(&upstreamHead, endpoint: endpoint) }
         startTryTimer()
         let pool = cluster.pool(for: endpoint)
         if let exchange = pool.takeIdle() {
@@ -162,6 +163,7 @@ extension ProxyStream {
     func endAttempt(_ outcome: WorkerCluster.AttemptOutcome) {
         guard let attempt = currentAttempt else { return }
         currentAttempt = nil
+        if upstreamSpan != nil { traceAttemptEnded(outcome) }
         cluster?.requestFinished(attempt, outcome: outcome)
     }
 

@@ -101,9 +101,9 @@ final class ActiveHealthChecker: @unchecked Sendable {
     }
 }
 
-/// Completes the probe's promise with the response status (or a failure if the connection ends
-/// without one).
-private final class HealthProbeHandler: ChannelInboundHandler {
+/// Completes a one-shot HTTP/1.1 exchange's promise with the response status (or a failure if the
+/// connection ends without one): the health probes' and the OTLP span exporter's.
+final class HealthProbeHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
     private let promise: EventLoopPromise<Int>
     init(promise: EventLoopPromise<Int>) { self.promise = promise }
