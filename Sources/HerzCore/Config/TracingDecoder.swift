@@ -9,13 +9,13 @@ enum TracingDecoder {
         guard let map = context.map(node, "tracing", known: keys, required: ["otlp_endpoint"]) else { return nil }
         let errorsBefore = context.errors.count
         guard let url = map.string("otlp_endpoint") else { return nil }
-        guard let (endpoint, path) = parseEndpoint(url) else {
+        guard let parsed = parseEndpoint(url) else {
             context.report(.invalidValue(field: "tracing.otlp_endpoint", value: url,
                                          reason: "must be http://HOST:PORT[/PATH] (OTLP/HTTP protobuf; https is not supported)"),
                            at: map["otlp_endpoint"])
             return nil
         }
-        var config = TracingConfig(endpoint: endpoint, path: path)
+        var config = TracingConfig(endpoint: parsed.0, path: parsed.1)
         if let node = map["sampling_ratio"] {
             let text = node.scalar?.string ?? ""
             if let ratio = Double(text), ratio >= 0, ratio <= 1 {

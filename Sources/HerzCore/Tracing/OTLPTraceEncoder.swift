@@ -10,7 +10,7 @@ public enum OTLPTraceEncoder {
     /// Field numbers and wire types of the messages used (from the .proto files).
     public static func encode(_ spans: [SpanRecord], serviceName: String, scopeName: String = "herz", scopeVersion: String = "1") -> [UInt8] {
         var resource = ProtoWriter()
-        resource.message(1) { $0.keyValue("service.name", .string(serviceName)) }
+        resource.keyValue("service.name", .string(serviceName))
         var scopeSpans = ProtoWriter()
         scopeSpans.message(1) { scope in
             scope.string(1, scopeName)

@@ -74,7 +74,8 @@ public final class HerzKernel: @unchecked Sendable {
         filters.registerFlowControl(engine: flowControl)
         self.filters = filters
         self.flowRulesWatcher = FlowRulesWatcher(queue: AdminHandler.queue)
-        self.adminGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let adminGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.adminGroup = adminGroup
         self.quiesce = ServerQuiescingHelper(group: group)
         let snapshot = try ConfigSnapshot(config: config, generation: 1, previous: nil, filters: filters)
         self.snapshot = snapshot

@@ -77,9 +77,10 @@ public final class OTLPSpanExporter: @unchecked Sendable {
             exporting = true
             return (config, batch)
         }
-        guard let (config, batch) = job else { return }
-        let body = OTLPTraceEncoder.encode(batch, serviceName: config.serviceName)
-        post(body, config: config).whenComplete { result in
+        guard let job else { return }
+        let (settings, batch) = job
+        let body = OTLPTraceEncoder.encode(batch, serviceName: settings.serviceName)
+        post(body, config: settings).whenComplete { result in
             switch result {
             case .success(let status) where (200..<300).contains(status):
                 self.exported.wrappingIncrement(by: batch.count, ordering: .relaxed)

@@ -22,9 +22,10 @@ extension ProxyStream {
         streamInfo.trace = trace
     }
 
-    /// Starts the attempt's client span (sampled) and puts the outgoing context on its head.
-    func traceAttemptStarted(_ head: inout HTTPRequestHead, endpoint: Int) {
-        guard let context = traceContext else { return }
+    /// Starts the attempt's client span (sampled) and returns the head with the outgoing context.
+    func tracedAttemptHead(_ head: HTTPRequestHead, endpoint: Int) -> HTTPRequestHead {
+        guard let context = traceContext else { return head }
+        var head = head
         var parent = traceSpanID
         if let trace = streamInfo.trace, let cluster {
             let address = cluster.shared.config.endpoints[endpoint].address
@@ -37,6 +38,7 @@ extension ProxyStream {
             parent = span.spanID
         }
         TraceContextCodec.inject(context, parentSpanID: parent, into: &head.headers)
+        return head
     }
 
     func traceAttemptEnded(_ outcome: WorkerCluster.AttemptOutcome) {

@@ -79,7 +79,7 @@ extension ProxyStream {
     // MARK: attempts
 
     func attempt() {
-        guard !finished, let cluster, var upstreamHead else { return }
+        guard !finished, let cluster, let upstreamHead else { return }
         attempts += 1
         if let last = lastTriedEndpoint { triedEndpoints.append(last) }  // a retry avoids every earlier endpoint
         guard let endpoint = cluster.pick(hashKey: hashKey, excluded: triedEndpoints,
@@ -104,11 +104,11 @@ extension ProxyStream {
             localReply(.serviceUnavailable, reply.body, headers: HTTPHeaders(reply.headers))
             return
         }
-        if traceContext != nil { traceAttemptStarted(&upstreamHead, endpoint: endpoint) }
+        let head = traceContext == nil ? upstreamHead : tracedAttemptHead(upstreamHead, endpoint: endpoint)
         startTryTimer()
         let pool = cluster.pool(for: endpoint)
         if let exchange = pool.takeIdle() {
-            connected(.success(exchange), endpoint: endpoint, head: upstreamHead)
+            connected(.success(exchange), endpoint: endpoint, head: head)
             return
         }
         let id = pool.acquire { [weak self] result in
@@ -117,7 +117,7 @@ extension ProxyStream {
                 return
             }
             self.waiter = nil
-            self.connected(result, endpoint: endpoint, head: upstreamHead)
+            self.connected(result, endpoint: endpoint, head: head)
         }
         if let id { waiter = (pool, id) }
     }
