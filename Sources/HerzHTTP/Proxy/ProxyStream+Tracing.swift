@@ -66,12 +66,10 @@ extension ProxyStream {
             SpanAttribute("herz.request_id", streamInfo.requestID), SpanAttribute("herz.attempts", attempts),
         ]
         if let clusterName { attributes.append(SpanAttribute("herz.cluster", clusterName)) }
-        let status = reset ? 0 : Int(responseStatus?.code ?? 0)
-        if reset {
-            attributes.append(SpanAttribute("error.type", failureReason ?? "reset"))
-        } else {
-            attributes.append(SpanAttribute("http.response.status_code", status))
-        }
+        // The status that went downstream, even when the stream then ended as a reset.
+        let status = Int(responseStatus?.code ?? 0)
+        if responseStatus != nil { attributes.append(SpanAttribute("http.response.status_code", status)) }
+        if reset { attributes.append(SpanAttribute("error.type", failureReason ?? "reset")) }
         trace.end(trace.serverSpan, attributes: attributes, isError: reset || status >= 500)
         streamInfo.trace = nil
         worker.spanExporter?.submit(trace.finish())
