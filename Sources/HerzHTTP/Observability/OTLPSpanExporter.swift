@@ -103,15 +103,7 @@ public final class OTLPSpanExporter: @unchecked Sendable {
             promise.fail(ChannelError.connectTimeout(config.exportTimeout))
         }
         promise.futureResult.whenComplete { _ in timeout.cancel() }
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(config.exportTimeout)
-            .channelInitializer { channel in
-                do {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(HealthProbeHandler(promise: promise))
-                    return channel.eventLoop.makeSucceededVoidFuture()
-                } catch { return channel.eventLoop.makeFailedFuture(error) }
-            }
+        HealthProbeHandler.bootstrap(on: eventLoop, connectTimeout: config.exportTimeout, promise: promise)
             .connect(host: config.endpoint.host, port: config.endpoint.port)
             .whenComplete { result in
                 switch result {

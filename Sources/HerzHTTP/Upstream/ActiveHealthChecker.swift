@@ -73,15 +73,7 @@ final class ActiveHealthChecker: @unchecked Sendable {
             timeout.cancel()
             return eventLoop.makeFailedFuture(UpstreamFailure.connectFailure("cannot resolve \(address)"))
         }
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(config.timeout)
-            .channelInitializer { channel in
-                do {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(HealthProbeHandler(promise: promise))
-                    return channel.eventLoop.makeSucceededVoidFuture()
-                } catch { return channel.eventLoop.makeFailedFuture(error) }
-            }
+        HealthProbeHandler.bootstrap(on: eventLoop, connectTimeout: config.timeout, promise: promise)
             .connect(to: target)
             .whenComplete { result in
                 switch result {
@@ -120,5 +112,20 @@ final class HealthProbeHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         promise.fail(error)
         context.close(promise: nil)
+    }
+}
+
+extension HealthProbeHandler {
+    /// A client bootstrap whose channels speak HTTP/1.1 and complete `promise` with the status.
+    static func bootstrap(on eventLoop: EventLoop, connectTimeout: TimeAmount, promise: EventLoopPromise<Int>) -> ClientBootstrap {
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(connectTimeout)
+            .channelInitializer { channel in
+                do {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(HealthProbeHandler(promise: promise))
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                } catch { return channel.eventLoop.makeFailedFuture(error) }
+            }
     }
 }
