@@ -41,6 +41,8 @@ public final class CoprocHTTPFilter: HTTPFilter {
 
     // MARK: - HTTPFilter
 
+    public var traceName: String { "coproc " + self.machine.coprocessor }
+
     public func decodeHeaders(_ head: inout HTTPRequestHead, endStream: Bool, callbacks: FilterCallbacks) -> FilterHeadersStatus {
         self.callbacks = callbacks
         self.requestIsHEAD = head.method == .HEAD
@@ -133,7 +135,9 @@ public final class CoprocHTTPFilter: HTTPFilter {
             let call = CoprocCall(callId: 0, streamId: self.streamInfo.streamID, deadlineNanos: 0, phase: phase,
                                   endStream: endStream, headers: headers, body: body,
                                   route: self.streamInfo.route?.name ?? "", filterConfig: self.filterConfig)
+            let span = CoprocCallSpan(streamInfo: self.streamInfo, coprocessor: self.machine.coprocessor, phase: phase)
             let ticket = self.dispatcher.dispatch(coprocessor: self.machine.coprocessor, call: call) { [weak self] outcome in
+                span?.end(outcome)
                 self?.callCompleted(seq: seq, outcome: outcome)
             }
             if self.machine.isInFlight(seq) { self.outstanding = (seq, ticket) }

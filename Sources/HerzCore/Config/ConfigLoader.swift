@@ -91,7 +91,7 @@ public enum ConfigLoader {
 
     // MARK: - Top level
 
-    static let rootKeys = ["admin", "listeners", "clusters", "coprocessors", "access_log", "drain_timeout", "flow_control"]
+    static let rootKeys = ["admin", "listeners", "clusters", "coprocessors", "access_log", "drain_timeout", "flow_control", "tracing"]
 
     static func decodeRoot(_ root: Node, _ context: ConfigDecodingContext) -> HerzConfig? {
         guard let map = context.map(root, "config", known: rootKeys, required: ["listeners"]) else { return nil }
@@ -106,6 +106,7 @@ public enum ConfigLoader {
                                                format: log.choice("format", as: AccessLogConfig.Format.self) ?? .json)
         }
         if let drain = map.duration("drain_timeout") { config.drainTimeout = drain }
+        if let node = map["tracing"] { config.tracing = TracingDecoder.decode(node, context) }
 
         var coprocessorNames = UniqueNames(what: "coprocessor name", context: context)
         for (index, node) in (map.list("coprocessors") ?? []).enumerated() {

@@ -31,7 +31,17 @@ extension HerzConfig {
         }
         fields.append(("drain_timeout", .duration(drainTimeout)))
         if let flowControl { fields.append(("flow_control", flowControl.dumpValue)) }
+        if let tracing { fields.append(("tracing", tracing.dumpValue)) }
         return .map(fields)
+    }
+}
+
+extension TracingConfig {
+    var dumpValue: ConfigDump {
+        .map([("otlp_endpoint", .string("http://\(endpoint)\(path)")), ("sampling_ratio", .string("\(samplingRatio)")),
+              ("service_name", .string(serviceName)), ("max_queue_spans", .int(maxQueueSpans)),
+              ("max_batch_spans", .int(maxBatchSpans)), ("export_interval", .duration(exportInterval)),
+              ("export_timeout", .duration(exportTimeout))])
     }
 }
 

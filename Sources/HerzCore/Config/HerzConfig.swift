@@ -13,6 +13,8 @@ public struct HerzConfig: Sendable, Equatable {
     public var accessLog: AccessLogConfig?
     /// `flow_control:`: the flow-rules file, parsed and checked (nil when the config has none).
     public var flowControl: FlowControlConfig?
+    /// `tracing:`: OTLP span export and sampling (nil: tracing off, trace headers pass untouched).
+    public var tracing: TracingConfig?
     /// How long SIGTERM waits for in-flight requests before closing connections.
     public var drainTimeout: TimeAmount
     /// Where the config came from (a file path, or `<built-in>`), used in error messages.

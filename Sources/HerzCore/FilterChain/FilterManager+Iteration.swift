@@ -109,6 +109,7 @@ extension FilterManager {
             self.callbackDepth += 1
             let status = D.callHeaders(filter, &head, endStream: endStream, callbacks)
             self.callbackDepth -= 1
+            if status != .continue && status != .continueAndDontEndStream { self.traceFilterStopped(at: position, filterIndex: index, in: it) }
             it.slots[position].headersDone = true
             if endStream { it.slots[position].sawEnd = true }
 
@@ -155,6 +156,7 @@ extension FilterManager {
             self.callbackDepth += 1
             let status = D.callData(filter, &data, endStream: endStream, callbacks)
             self.callbackDepth -= 1
+            if status != .continue { self.traceFilterStopped(at: position, filterIndex: index, in: it) }
             if endStream { it.slots[position].sawEnd = true }
 
             var added: ByteBuffer?
@@ -190,6 +192,7 @@ extension FilterManager {
             self.callbackDepth += 1
             let status = D.callTrailers(filter, &trailers, callbacks)
             self.callbackDepth -= 1
+            if status != .continue { self.traceFilterStopped(at: position, filterIndex: index, in: it) }
             it.slots[position].sawEnd = true
 
             var added: ByteBuffer?
@@ -223,6 +226,7 @@ extension FilterManager {
     /// `continue…()` from the filter at `position`: a no-op unless it is stopped.
     func resume<D: FilterDirection>(position: Int, in it: FilterIteration<D>) {
         guard !it.aborted, position < it.filterCount, it.slots[position].isStopped else { return }
+        self.traceFilterResumed(at: position, in: it)
         it.slots[position].inputBlock = nil
         it.slots[position].outputBlocked = false
         if it.slots[position].endHeld {

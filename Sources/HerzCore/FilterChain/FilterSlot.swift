@@ -23,6 +23,9 @@ struct FilterSlot<Head> {
     /// How body bytes held behind this filter count against the limit.
     var bufferMode: BufferMode = .buffer
 
+    /// The span of this filter's current stop (sampled requests only; FilterManager+Tracing).
+    var traceSpan: SpanHandle?
+
     /// The filter has returned from its headers callback.
     var headersDone = false
     /// The filter has seen the end of the message.

@@ -23,6 +23,9 @@ public protocol HTTPFilter: AnyObject {
     /// Called once when the stream ends for any reason (complete, reset, local reply). After it,
     /// the filter is never called again and must drop its callbacks.
     func onStreamComplete()
+
+    /// The filter's name in trace spans (default: its type name; FilterManager+Tracing).
+    var traceName: String { get }
 }
 
 extension HTTPFilter {

@@ -26,6 +26,8 @@ public final class StreamInfo {
     /// Unique among the streams of this process (never 0): names the stream to coprocessors
     /// (`CoprocCall.streamId`, `StreamEnd`).
     public let streamID: UInt64
+    /// The request's spans when tracing sampled it (nil otherwise): filters add theirs here.
+    public var trace: RequestTrace?
 
     public init(listenerName: String, clientAddress: String?, scheme: String, requestID: String, route: RouteEntry? = nil,
                 streamID: UInt64 = StreamInfo.nextStreamID()) {

@@ -12,11 +12,14 @@ public final class ConfigSnapshot: @unchecked Sendable {
     public let generation: Int
     public let listeners: [String: ListenerRuntime]
     public let clusters: [String: SharedCluster]
+    /// The head-sampling decision of `tracing:` (nil: tracing off).
+    public let tracingSampler: TraceSampler?
 
     /// `filters` supplies the filter types HerzCore does not build itself (the `coproc` filter).
     public init(config: HerzConfig, generation: Int, previous: ConfigSnapshot?, filters: FilterFactoryRegistry = FilterFactoryRegistry()) throws {
         self.config = config
         self.generation = generation
+        self.tracingSampler = config.tracing.map { TraceSampler(ratio: $0.samplingRatio) }
         var listeners: [String: ListenerRuntime] = [:]
         for listener in config.listeners {
             listeners[listener.name] = try ListenerRuntime(config: listener, filters: filters,

@@ -19,6 +19,8 @@ public final class HerzKernel: @unchecked Sendable {
     public let logger: Logger
     public let metrics: MetricsRegistry
     let group: MultiThreadedEventLoopGroup
+    /// OTLP span export for `tracing:` (idle when it is off); reconfigured on reload.
+    public let spanExporter: OTLPSpanExporter
     let adminGroup: MultiThreadedEventLoopGroup
     let workers: [Worker]
     /// Supervises the configured coprocessors (plus `--coproc` flags; reloads change the list) and carries calls.
@@ -77,15 +79,20 @@ public final class HerzKernel: @unchecked Sendable {
         filters.registerFlowControl(engine: flowControl)
         self.filters = filters
         self.flowRulesWatcher = FlowRulesWatcher(queue: AdminHandler.queue)
-        self.adminGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let adminGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.adminGroup = adminGroup
         self.quiesce = ServerQuiescingHelper(group: group)
         let snapshot = try ConfigSnapshot(config: config, generation: 1, previous: nil, filters: filters)
         self.snapshot = snapshot
+        let spanExporter = OTLPSpanExporter(eventLoop: adminGroup.next(), logger: logger)
+        spanExporter.configure(config.tracing)
+        self.spanExporter = spanExporter
         var workers: [Worker] = []
         for (index, loop) in group.makeIterator().enumerated() {
             let worker = Worker(index: index, eventLoop: loop, snapshot: snapshot, logger: logger,
                                 metrics: HerzMetrics(shared: metrics))
             if let accessLog = config.accessLog { worker.accessLog = AccessLogger(config: accessLog, eventLoop: loop) }
+            worker.spanExporter = spanExporter
             workers.append(worker)
         }
         let flowClusters = FlowClusterRegistry(logger: logger)
@@ -237,6 +244,7 @@ public final class HerzKernel: @unchecked Sendable {
             }
             boundListeners.merge(newBound) { $1 }
             coprocessors.update(config.coprocessors)
+            spanExporter.configure(config.tracing)
             startHealthCheckers(next)
             return next.generation
         }

@@ -16,6 +16,8 @@ public final class Worker: @unchecked Sendable {
     private(set) var snapshot: ConfigSnapshot
     private var clusters: [String: WorkerCluster] = [:]
     var accessLog: AccessLogger?
+    /// Where sampled requests' spans go (the kernel's exporter; nil outside a kernel).
+    var spanExporter: OTLPSpanExporter?
     /// The kernel's cluster layer (flow breakers and dynamic weights); nil outside a kernel.
     var flowClusters: FlowClusterRegistry?
     /// Per-worker generator for request ids, weighted cluster picks and balancers: fast and

@@ -22,6 +22,12 @@ struct MetricsExposition {
         counter("herz_config_reloads_total", "Config reloads by result",
                 [("{result=\"ok\"}", status.reloads), ("{result=\"failed\"}", status.reloadFailures)])
         gauge("herz_config_generation", "Generation of the config in force", [("", status.configGeneration)])
+        let spans = kernel.spanExporter
+        counter("herz_tracing_spans_total", "Spans by export result (exported, dropped: queue full, failed: export error)",
+                [("{result=\"exported\"}", spans.exported.load(ordering: .relaxed)),
+                 ("{result=\"dropped\"}", spans.dropped.load(ordering: .relaxed)),
+                 ("{result=\"failed\"}", spans.failed.load(ordering: .relaxed))])
+        gauge("herz_tracing_spans_queued", "Spans waiting for export", [("", spans.queuedCount)])
         if let error = status.lastReloadError {
             let firstLine = error.split(separator: "\n").first.map(String.init) ?? error
             gauge("herz_config_last_reload_error", "1 with the last rejected reload's first error as a label",

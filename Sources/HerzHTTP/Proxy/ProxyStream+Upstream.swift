@@ -106,10 +106,11 @@ extension ProxyStream {
             localReply(.serviceUnavailable, reply.body, headers: HTTPHeaders(reply.headers))
             return
         }
+        let head = traceContext == nil ? upstreamHead : tracedAttemptHead(upstreamHead, endpoint: endpoint)
         startTryTimer()
         let pool = cluster.pool(for: endpoint)
         if let exchange = pool.takeIdle() {
-            connected(.success(exchange), endpoint: endpoint, head: upstreamHead)
+            connected(.success(exchange), endpoint: endpoint, head: head)
             return
         }
         let id = pool.acquire { [weak self] result in
@@ -118,7 +119,7 @@ extension ProxyStream {
                 return
             }
             self.waiter = nil
-            self.connected(result, endpoint: endpoint, head: upstreamHead)
+            self.connected(result, endpoint: endpoint, head: head)
         }
         if let id { waiter = (pool, id) }
     }
@@ -164,6 +165,7 @@ extension ProxyStream {
     func endAttempt(_ outcome: WorkerCluster.AttemptOutcome) {
         guard let attempt = currentAttempt else { return }
         currentAttempt = nil
+        if upstreamSpan != nil { traceAttemptEnded(outcome) }
         cluster?.requestFinished(attempt, outcome: outcome)
     }
 

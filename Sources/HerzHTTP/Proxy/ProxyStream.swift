@@ -62,6 +62,13 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
     /// Token of the listener's whole-request deadline (`limits.request_timeout`), if configured.
     var requestDeadline: UInt64?
 
+    // Tracing (ProxyStream+Tracing.swift); nil when `tracing:` is off.
+    var traceContext: TraceContext?
+    /// The span id upstreams see as parent when this request is not sampled (no span is recorded).
+    var traceSpanID: UInt64 = 0
+    /// The client span of the running upstream attempt (sampled requests only).
+    var upstreamSpan: SpanHandle?
+
     // Response side.
     var responseStarted = false          // upstream response head accepted (no more retries)
     var responseHeadSent = false         // a response head went downstream
@@ -111,6 +118,7 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
         let match = listener.routeTable.match(authority: head.headers.first(name: "host"), head: head)
         route = match?.route
         streamInfo.route = route
+        if let sampler = snapshot.tracingSampler { startTrace(head, sampler: sampler) }
         if !listener.filterFactories.isEmpty {
             let filters = listener.filterFactories.map { $0.makeFilter(streamInfo: streamInfo) }
             filterManager = FilterManager(filters: filters, streamInfo: streamInfo,
@@ -280,6 +288,7 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
         releaseActiveRequest()
         if !downstreamGate.reasons.isEmpty { responder?.setRequestReading(true) }
         worker.metrics.recordRequest(stream: self, reset: reset)
+        if let trace = streamInfo.trace { finishTrace(trace, reset: reset) }
         worker.accessLog?.log(stream: self, reset: reset)
         responder?.flushResponse()
         responder?.streamFinished(self, reset: reset, closeConnection: closeConnectionAfter)

@@ -73,15 +73,7 @@ final class ActiveHealthChecker: @unchecked Sendable {
             timeout.cancel()
             return eventLoop.makeFailedFuture(UpstreamFailure.connectFailure("cannot resolve \(address)"))
         }
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(config.timeout)
-            .channelInitializer { channel in
-                do {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(HealthProbeHandler(promise: promise))
-                    return channel.eventLoop.makeSucceededVoidFuture()
-                } catch { return channel.eventLoop.makeFailedFuture(error) }
-            }
+        HealthProbeHandler.bootstrap(on: eventLoop, connectTimeout: config.timeout, promise: promise)
             .connect(to: target)
             .whenComplete { result in
                 switch result {
@@ -101,9 +93,9 @@ final class ActiveHealthChecker: @unchecked Sendable {
     }
 }
 
-/// Completes the probe's promise with the response status (or a failure if the connection ends
-/// without one).
-private final class HealthProbeHandler: ChannelInboundHandler {
+/// Completes a one-shot HTTP/1.1 exchange's promise with the response status (or a failure if the
+/// connection ends without one): the health probes' and the OTLP span exporter's.
+final class HealthProbeHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
     private let promise: EventLoopPromise<Int>
     init(promise: EventLoopPromise<Int>) { self.promise = promise }
@@ -120,5 +112,20 @@ private final class HealthProbeHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         promise.fail(error)
         context.close(promise: nil)
+    }
+}
+
+extension HealthProbeHandler {
+    /// A client bootstrap whose channels speak HTTP/1.1 and complete `promise` with the status.
+    static func bootstrap(on eventLoop: EventLoop, connectTimeout: TimeAmount, promise: EventLoopPromise<Int>) -> ClientBootstrap {
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(connectTimeout)
+            .channelInitializer { channel in
+                do {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(HealthProbeHandler(promise: promise))
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                } catch { return channel.eventLoop.makeFailedFuture(error) }
+            }
     }
 }
