@@ -27,6 +27,18 @@ def test_http1_get_is_proxied(procs):
     assert "via: 1.1 herz" in out.lower()
 
 
+def test_connection_close_requests_are_recorded_as_complete(procs):
+    """A request with `Connection: close` ends with Herz closing the connection after the
+    response: that must count as the 200 it was (metrics, access log), not as a reset."""
+    up = procs.upstream("alpha")
+    k = procs.kernel(h.BASIC_CONFIG, [up])
+    for _ in range(3):
+        code, out, err = h.curl("-s", "-H", "Connection: close", f"{k.url}/hello")
+        assert code == 0 and "hello from alpha" in out, err
+    h.wait_for(lambda: 'code="200"} 3' in k.admin_get("/metrics")[1], what="three 200s in herz_requests_total")
+    assert 'code="0"' not in k.admin_get("/metrics")[1]
+
+
 def test_forwarding_headers_reach_upstream(procs):
     up = procs.upstream()
     k = procs.kernel(h.BASIC_CONFIG, [up])

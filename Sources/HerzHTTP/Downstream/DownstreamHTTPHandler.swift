@@ -217,7 +217,10 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
         } else {
             written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
         }
-        written.whenComplete { _ in channel.close(promise: nil) }
+        // On a later turn: the write often completes inline, and closing inline would report the
+        // connection gone to the stream before it has recorded its own (complete) end — the
+        // request would be counted and logged as a reset.
+        written.whenComplete { _ in channel.eventLoop.execute { channel.close(promise: nil) } }
     }
 
     func flushResponse() { flushIfNeeded() }
