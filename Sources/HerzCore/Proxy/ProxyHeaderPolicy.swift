@@ -88,6 +88,10 @@ public enum ProxyHeaderPolicy {
     @discardableResult
     public static func prepareUpstreamRequest(_ headers: inout HTTPHeaders, clientAddress: String?, scheme: String,
                                               requestID: String) -> String {
+        // The headers usually share their storage with the decoder's copy: make the one copy here,
+        // with room for what is appended, instead of a copy on the first edit and a reallocation
+        // on each later growth (3–4 allocations per request otherwise).
+        headers.reserveCapacity(headers.count + addedRequestHeaders)
         stripHopByHop(&headers)
         headers.remove(name: "expect")  // Herz answers 100-continue itself
         if let client = clientAddress {
@@ -107,9 +111,16 @@ public enum ProxyHeaderPolicy {
     /// Prepares an upstream response's headers for the downstream: strips hop-by-hop headers and
     /// appends to `via`.
     public static func prepareDownstreamResponse(_ headers: inout HTTPHeaders) {
+        // One copy with room for `via` (and a `connection: close` the proxy may add later), as in
+        // ``prepareUpstreamRequest(_:clientAddress:scheme:requestID:)``.
+        headers.reserveCapacity(headers.count + 2)
         stripHopByHop(&headers)
         appendVia(&headers)
     }
+
+    /// Headers ``prepareUpstreamRequest(_:clientAddress:scheme:requestID:)`` may add:
+    /// `x-forwarded-for`, `x-forwarded-proto`, `via`, `x-request-id`.
+    static let addedRequestHeaders = 4
 
     static func appendVia(_ headers: inout HTTPHeaders) {
         if let via = headers.first(name: "via") {
@@ -121,6 +132,7 @@ public enum ProxyHeaderPolicy {
 
     /// Applies configured header edits: removals first, then additions (`append: false` replaces).
     public static func apply(_ mutations: HeaderMutations, to headers: inout HTTPHeaders) {
+        headers.reserveCapacity(headers.count + mutations.add.count + addedRequestHeaders)
         for name in mutations.remove { headers.remove(name: name) }
         for option in mutations.add {
             if option.append { headers.add(name: option.name, value: option.value) }

@@ -24,7 +24,8 @@ extension ProxyStream {
         if !route.requestHeaders.isEmpty { ProxyHeaderPolicy.apply(route.requestHeaders, to: &upstream.headers) }
         ProxyHeaderPolicy.prepareUpstreamRequest(&upstream.headers, clientAddress: streamInfo.clientAddress,
                                                  scheme: streamInfo.scheme, requestID: streamInfo.requestID)
-        if cluster.shared.config.upstreamProtocol == .http1 { upstream.version = .http1_1 }
+        // NIO's head setters copy the head's storage even when the value does not change.
+        if cluster.shared.config.upstreamProtocol == .http1 && upstream.version != .http1_1 { upstream.version = .http1_1 }
         if head.headers.first(name: "expect")?.lowercased() == "100-continue" && !endStream {
             responder?.sendContinue()
         }
@@ -278,7 +279,8 @@ extension ProxyStream {
             upstreamResponseKeepAlive = head.isKeepAlive
             if let mutations = route?.responseHeaders, !mutations.isEmpty { ProxyHeaderPolicy.apply(mutations, to: &head.headers) }
             ProxyHeaderPolicy.prepareDownstreamResponse(&head.headers)
-            head.version = requestHead?.version ?? .http1_1
+            let downstreamVersion = requestHead?.version ?? .http1_1
+            if head.version != downstreamVersion { head.version = downstreamVersion }  // the setter copies
             if let filterManager { filterManager.encodeHeaders(head, endStream: false) } else { run(passThrough.encodeHeaders(head, endStream: false)) }
         case .body(let buffer):
             chainEncodeData(buffer, endStream: false)
