@@ -27,6 +27,8 @@ public final class HerzKernel: @unchecked Sendable {
     /// The flow rules in force and the local limits' state, shared by every worker (HerzKernel+FlowControl).
     public let flowControl: FlowControlEngine
     let flowRulesWatcher: FlowRulesWatcher
+    /// Certificate/key/CA files in force (HerzKernel+TLS).
+    let tlsWatcher = TLSFileWatcher(queue: AdminHandler.queue)
     private let filters: FilterFactoryRegistry
     private let extraCoprocessors: [CoprocessorConfig]
     let configPath: String?
@@ -94,6 +96,9 @@ public final class HerzKernel: @unchecked Sendable {
 
     public var currentSnapshot: ConfigSnapshot { lock.withLock { snapshot } }
 
+    /// Runs `body` with the bound listeners under the kernel lock.
+    func withBoundListeners<T>(_ body: ([String: BoundListener]) -> T) -> T { lock.withLock { body(boundListeners) } }
+
     // MARK: start
 
     public func start() throws {
@@ -108,6 +113,7 @@ public final class HerzKernel: @unchecked Sendable {
         }
         flowClusters.start(on: adminGroup.next())
         startFlowRulesWatcher()
+        startTLSWatcher()
         coprocessors.start()
         ready.store(true, ordering: .releasing)
         for listener in snapshot.config.listeners {
@@ -117,7 +123,7 @@ public final class HerzKernel: @unchecked Sendable {
 
     private func bind(_ listener: ListenerConfig) throws -> BoundListener {
         if listener.protocol == .quic { return try bindQUIC(listener) }
-        let tls = try listener.tls.map { try DownstreamPipeline.makeTLSContext($0) }
+        let tls = try listener.tls.map { try DownstreamTLS.makeContext($0) }
         let bound = BoundListener(config: listener, tls: tls)
         for worker in workers {
             let quiesce = self.quiesce
@@ -192,6 +198,10 @@ public final class HerzKernel: @unchecked Sendable {
     public func apply(_ config: HerzConfig) throws -> Int {
         try lock.withLock {
             let next = try ConfigSnapshot(config: config, generation: snapshot.generation + 1, previous: snapshot, filters: filters)
+            // Reused clusters keep their TLS contexts: reread their files as a reload promises.
+            for cluster in next.clusters.values where cluster.tls != nil && snapshot.clusters[cluster.config.name] === cluster {
+                try cluster.tls?.reloadFiles()
+            }
             // Listener sockets: bind new ones first (so a bind failure rejects the whole reload),
             // then swap, then close removed ones.
             var newBound: [String: BoundListener] = [:]
@@ -201,8 +211,9 @@ public final class HerzKernel: @unchecked Sendable {
                         for bound in newBound.values { for c in bound.channels { c.close(promise: nil) } }
                         throw ReloadError.listenerChanged("listener \(listener.name): address or protocol changed; give it a new name to move it")
                     }
-                    if existing.config.tls != listener.tls, listener.protocol != .quic {
-                        let tls = try listener.tls.map { try DownstreamPipeline.makeTLSContext($0) }
+                    if listener.protocol == .https {
+                        // Always rebuilt: the files may have changed even when the paths did not.
+                        let tls = try listener.tls.map { try DownstreamTLS.makeContext($0) }
                         existing.tlsContext.withLockedValue { $0 = tls }
                     }
                 } else {
@@ -222,6 +233,7 @@ public final class HerzKernel: @unchecked Sendable {
             boundListeners.merge(newBound) { $1 }
             coprocessors.update(config.coprocessors)
             startHealthCheckers(next)
+            tlsWatcher.watch(Self.tlsFiles(next))
             return next.generation
         }
     }

@@ -73,10 +73,13 @@ final class ActiveHealthChecker: @unchecked Sendable {
             timeout.cancel()
             return eventLoop.makeFailedFuture(UpstreamFailure.connectFailure("cannot resolve \(address)"))
         }
+        let tls = cluster.tls
         ClientBootstrap(group: eventLoop)
             .connectTimeout(config.timeout)
             .channelInitializer { channel in
                 do {
+                    // TLS clusters are probed over TLS too (HTTP/1.1 inside; see docs/tls.md).
+                    try tls?.addHandlers(to: channel, host: address.host, handshake: channel.eventLoop.makePromise())
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(HealthProbeHandler(promise: promise))
                     return channel.eventLoop.makeSucceededVoidFuture()
