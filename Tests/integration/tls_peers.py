@@ -108,6 +108,7 @@ class HeaderEchoUpstream:
 
         class Server(ThreadingHTTPServer):
             daemon_threads = True
+            request_queue_size = 256
 
             def handle_error(self, request, client_address):
                 import sys

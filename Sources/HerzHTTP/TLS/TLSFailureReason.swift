@@ -4,6 +4,7 @@ enum TLSFailureReason {
     private static let table: [(String, String)] = [
         ("CERTIFICATE_VERIFY_FAILED", "certificate_verify_failed"),
         ("cannotMatchULabel", "hostname_mismatch"),
+        ("failedToValidateHostname", "hostname_mismatch"),
         ("unableToValidateCertificate", "certificate_verify_failed"),
         ("PEER_DID_NOT_RETURN_A_CERTIFICATE", "no_client_certificate"),
         ("WRONG_VERSION_NUMBER", "not_tls"),
