@@ -270,3 +270,13 @@ def test_bad_tls_config_is_rejected_with_a_location_and_the_old_one_keeps_servin
         assert re.search(r"\.yaml:\d+:\d+", body), body
     code, out, err = curl_tls(k, pki, "--cert", pki.client.cert_path, "--key", pki.client.key_path)
     assert " 200" in out.split("\r\n")[0], err
+
+
+def test_downstream_sessions_resume(procs, pki, echo, tmp_path):
+    up = echo()
+    k = https_kernel(procs, pki, up, f'{{{{ cert: "{pki.server.cert_path}", key: "{pki.server.key_path}" }}}}')
+    sess = str(tmp_path / "session.pem")
+    rc, first, _ = s_client(k.port, "-CAfile", pki.server_ca.cert_path, "-sess_out", sess)
+    rc, second, _ = s_client(k.port, "-CAfile", pki.server_ca.cert_path, "-sess_in", sess)
+    assert "\nNew, TLSv1.3" in first and "HTTP/1.1 200" in first, first
+    assert "\nReused, TLSv1.3" in second and "HTTP/1.1 200" in second, second
