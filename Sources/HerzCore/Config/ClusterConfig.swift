@@ -25,6 +25,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var maglevTableSize: Int
     /// Idle keep-alive upstream connections are closed after this.
     public var idleConnectionTimeout: TimeAmount
+    /// TLS to the endpoints (nil: cleartext); see docs/tls.md.
+    public var tls: UpstreamTLSConfig? = nil
 
     public init(name: String, lbPolicy: LBPolicy = .roundRobin, endpoints: [EndpointConfig],
                 upstreamProtocol: UpstreamProtocol = .http1, connectTimeout: TimeAmount = .seconds(1),

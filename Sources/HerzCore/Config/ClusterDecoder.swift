@@ -5,7 +5,7 @@ import Yams
 enum ClusterDecoder {
     static let keys = ["name", "lb_policy", "endpoints", "protocol", "upstream_protocol", "connect_timeout",
                        "circuit_breakers", "health_check", "outlier_detection", "subset", "ring_hash", "maglev",
-                       "idle_timeout"]
+                       "idle_timeout", "tls"]
 
     /// The cluster (nil if any field was bad) and its name with where it was written (if readable).
     static func decode(_ node: Node, _ what: String, _ context: ConfigDecodingContext)
@@ -30,6 +30,9 @@ enum ClusterDecoder {
         case nil: break
         }
         if let value = map.duration("connect_timeout", allowZero: false) { cluster.connectTimeout = value }
+        if let tls = map.map("tls", known: TLSDecoder.clusterKeys) {
+            cluster.tls = TLSDecoder.decodeCluster(tls, upstream: cluster.upstreamProtocol, context)
+        }
         if let value = map.duration("idle_timeout", allowZero: false) { cluster.idleConnectionTimeout = value }
 
         if let breakers = map.map("circuit_breakers", known: ["max_connections", "max_pending_requests", "max_requests", "max_retries"]) {

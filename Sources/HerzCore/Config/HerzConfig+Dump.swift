@@ -127,7 +127,7 @@ extension ListenerConfig {
     var dumpValue: ConfigDump {
         var fields: [(String, ConfigDump)] = [("name", .string(name)), ("address", .string(address.description)),
                                               ("protocol", .string(`protocol`.rawValue))]
-        if let tls { fields.append(("tls", .map([("cert", .string(tls.certificatePath)), ("key", ConfigDump.redacted)]))) }
+        if let tls { fields.append(("tls", tls.dumpValue)) }
         fields.append(("limits", .map([
             ("max_request_headers_bytes", .int(limits.maxRequestHeadersBytes)),
             ("buffer_limit_bytes", .int(limits.bufferLimitBytes)),
@@ -281,6 +281,7 @@ extension ClusterConfig {
                 ("max_requests", .int(circuitBreakers.maxRequests)), ("max_retries", .int(circuitBreakers.maxRetries)),
             ])),
         ]
+        if let tls { fields.append(("tls", tls.dumpValue)) }
         if let healthCheck {
             fields.append(("health_check", .map([
                 ("interval", .duration(healthCheck.interval)), ("timeout", .duration(healthCheck.timeout)),

@@ -32,16 +32,6 @@ public struct ListenerConfig: Sendable, Equatable {
     }
 }
 
-public struct TLSConfig: Sendable, Equatable {
-    /// PEM certificate chain file.
-    public var certificatePath: String
-    /// PEM private key file. Never logged or dumped.
-    public var privateKeyPath: String
-    public init(certificatePath: String, privateKeyPath: String) {
-        self.certificatePath = certificatePath; self.privateKeyPath = privateKeyPath
-    }
-}
-
 /// Per-listener protections. Defaults follow Envoy's and nginx's.
 public struct ListenerLimits: Sendable, Equatable {
     /// Largest request head (request line + headers) accepted; over it → 431.

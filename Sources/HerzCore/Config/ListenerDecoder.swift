@@ -26,14 +26,8 @@ enum ListenerDecoder {
         let proto = map.choice("protocol", as: ListenerConfig.ListenerProtocol.self) ?? .http
 
         var tls: TLSConfig?
-        if let tlsMap = map.map("tls", known: ["cert", "key"], required: ["cert", "key"]) {
-            let cert = tlsMap.string("cert"), key = tlsMap.string("key")
-            for (field, path) in [("cert", cert), ("key", key)] {
-                if let path, !FileManager.default.isReadableFile(atPath: path) {
-                    context.report(.fileNotFound(field: tlsMap.field(field), path: path), at: tlsMap[field])
-                }
-            }
-            if let cert, let key { tls = TLSConfig(certificatePath: cert, privateKeyPath: key) }
+        if let tlsMap = map.map("tls", known: TLSDecoder.listenerKeys) {
+            tls = TLSDecoder.decodeListener(tlsMap, context)
             if proto == .http {
                 context.report(.invalidValue(field: map.field("tls"), value: "…", reason: "tls is only used with protocol https or quic"), at: map.keyNode("tls"))
             }

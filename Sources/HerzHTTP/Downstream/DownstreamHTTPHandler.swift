@@ -47,6 +47,10 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// The response in progress is close-delimited (HTTP/1.0 without `content-length`).
     private var closeAfterResponse = false
 
+    /// The verified client certificate's `x-forwarded-client-cert` value (TLS listeners with
+    /// `client_auth`); any XFCC header a client sends is removed whatever this holds.
+    var forwardedClientCert: String?
+
     init(worker: Worker, listenerName: String, scheme: String, isHTTP2Stream: Bool) {
         self.worker = worker
         self.listenerName = listenerName
@@ -90,9 +94,10 @@ final class DownstreamHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     private func receive(_ part: HTTPServerRequestPart) {
         switch part {
-        case .head(let head):
+        case .head(var head):
             waitDeadline = nil  // the timer, if armed, finds nothing to do when it fires
             requestEnded = false
+            ForwardedClientCertHeader.apply(forwardedClientCert, to: &head.headers)
             pendingHead = head
         case .body(let buffer):
             startPendingStream(endStream: false)

@@ -17,7 +17,7 @@ enum DownstreamPipeline {
     /// With `h2cUpgrade` (cleartext listeners), an ``H2CUpgradeHandler`` watches the first request
     /// for `Upgrade: h2c` and leaves the pipeline after it.
     static func configureHTTP1(_ channel: Channel, worker: Worker, listener: ListenerConfig, scheme: String,
-                               h2cUpgrade: Bool = false) throws {
+                               h2cUpgrade: Bool = false, forwardedClientCert: String? = nil) throws {
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderListSize = listener.limits.maxRequestHeadersBytes
         limits.maxHeaderFieldSize = listener.limits.maxRequestHeadersBytes
@@ -27,6 +27,7 @@ enum DownstreamPipeline {
             ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: leftOvers, limitConfiguration: limits))
         }
         let downstream = DownstreamHTTPHandler(worker: worker, listenerName: listener.name, scheme: scheme, isHTTP2Stream: false)
+        downstream.forwardedClientCert = forwardedClientCert
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(makeDecoder())
         if h2cUpgrade {
@@ -53,7 +54,8 @@ enum DownstreamPipeline {
         return (connection, stream)
     }
 
-    static func configureHTTP2(_ channel: Channel, worker: Worker, listener: ListenerConfig, scheme: String) throws {
+    static func configureHTTP2(_ channel: Channel, worker: Worker, listener: ListenerConfig, scheme: String,
+                               forwardedClientCert: String? = nil) throws {
         let (connection, stream) = http2Configuration(listener)
         let name = listener.name
         // Before the HTTP/2 handler, so it sees every byte (stream frames never pass the handler).
@@ -62,10 +64,9 @@ enum DownstreamPipeline {
             mode: .server, connectionConfiguration: connection, streamConfiguration: stream
         ) { streamChannel in
             do {
-                try streamChannel.pipeline.syncOperations.addHandlers([
-                    HTTP2FramePayloadToHTTP1ServerCodec(),
-                    DownstreamHTTPHandler(worker: worker, listenerName: name, scheme: scheme, isHTTP2Stream: true),
-                ])
+                let downstream = DownstreamHTTPHandler(worker: worker, listenerName: name, scheme: scheme, isHTTP2Stream: true)
+                downstream.forwardedClientCert = forwardedClientCert
+                try streamChannel.pipeline.syncOperations.addHandlers([HTTP2FramePayloadToHTTP1ServerCodec(), downstream])
                 return streamChannel.eventLoop.makeSucceededVoidFuture()
             } catch {
                 return streamChannel.eventLoop.makeFailedFuture(error)
@@ -82,32 +83,30 @@ enum DownstreamPipeline {
             http2: { try configureHTTP2($0, worker: worker, listener: listener, scheme: "http") }))
     }
 
-    /// TLS listener: ALPN picks `h2` or `http/1.1`.
+    /// TLS listener: ALPN picks `h2` or `http/1.1`. With `client_auth`, the verified client
+    /// certificate is read once the handshake is done (``DownstreamClientAuth``).
     static func configureTLS(_ channel: Channel, worker: Worker, listener: ListenerConfig, tls: NIOSSLContext) -> EventLoopFuture<Void> {
         do {
             try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+            try channel.pipeline.syncOperations.addHandler(DownstreamHandshakeLogger(listener: listener.name, logger: worker.logger))
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
         return channel.configureHTTP2SecureUpgrade(
             h2ChannelConfigurator: { ch in
-                do { try configureHTTP2(ch, worker: worker, listener: listener, scheme: "https") }
-                catch { return ch.eventLoop.makeFailedFuture(error) }
+                do {
+                    let xfcc = try DownstreamClientAuth.identity(of: ch, tls: listener.tls, listener: listener.name, logger: worker.logger)
+                    try configureHTTP2(ch, worker: worker, listener: listener, scheme: "https", forwardedClientCert: xfcc)
+                } catch { return ch.close().flatMapThrowing { _ -> Void in throw error } }
                 return ch.eventLoop.makeSucceededVoidFuture()
             },
             http1ChannelConfigurator: { ch in
-                do { try configureHTTP1(ch, worker: worker, listener: listener, scheme: "https") }
-                catch { return ch.eventLoop.makeFailedFuture(error) }
+                do {
+                    let xfcc = try DownstreamClientAuth.identity(of: ch, tls: listener.tls, listener: listener.name, logger: worker.logger)
+                    try configureHTTP1(ch, worker: worker, listener: listener, scheme: "https", forwardedClientCert: xfcc)
+                } catch { return ch.close().flatMapThrowing { _ -> Void in throw error } }
                 return ch.eventLoop.makeSucceededVoidFuture()
             })
-    }
-
-    static func makeTLSContext(_ tls: TLSConfig) throws -> NIOSSLContext {
-        let chain = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
-        let key = try NIOSSLPrivateKey(file: tls.privateKeyPath, format: .pem)
-        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
-        configuration.applicationProtocols = ["h2", "http/1.1"]
-        return try NIOSSLContext(configuration: configuration)
     }
 }
 

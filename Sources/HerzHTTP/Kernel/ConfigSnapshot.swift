@@ -31,7 +31,7 @@ public final class ConfigSnapshot: @unchecked Sendable {
             if let old = previous?.clusters[cluster.name], old.config == cluster {
                 clusters[cluster.name] = old
             } else {
-                clusters[cluster.name] = SharedCluster(config: cluster)
+                clusters[cluster.name] = SharedCluster(config: cluster, tls: try cluster.tls.map { try UpstreamTLS(config: $0) })
             }
         }
         self.clusters = clusters

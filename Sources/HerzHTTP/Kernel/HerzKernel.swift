@@ -29,6 +29,8 @@ public final class HerzKernel: @unchecked Sendable {
     /// The flow rules in force and the local limits' state, shared by every worker (HerzKernel+FlowControl).
     public let flowControl: FlowControlEngine
     let flowRulesWatcher: FlowRulesWatcher
+    /// Certificate/key/CA files in force (HerzKernel+TLS).
+    let tlsWatcher = TLSFileWatcher(queue: AdminHandler.queue)
     private let filters: FilterFactoryRegistry
     private let extraCoprocessors: [CoprocessorConfig]
     let configPath: String?
@@ -106,6 +108,9 @@ public final class HerzKernel: @unchecked Sendable {
 
     public var currentSnapshot: ConfigSnapshot { lock.withLock { snapshot } }
 
+    /// Runs `body` with the bound listeners under the kernel lock.
+    func withBoundListeners<T>(_ body: ([String: BoundListener]) -> T) -> T { lock.withLock { body(boundListeners) } }
+
     // MARK: start
 
     public func start() throws {
@@ -120,6 +125,7 @@ public final class HerzKernel: @unchecked Sendable {
         }
         flowClusters.start(on: adminGroup.next())
         startFlowRulesWatcher()
+        startTLSWatcher()
         coprocessors.start()
         ready.store(true, ordering: .releasing)
         for listener in snapshot.config.listeners {
@@ -129,7 +135,7 @@ public final class HerzKernel: @unchecked Sendable {
 
     private func bind(_ listener: ListenerConfig) throws -> BoundListener {
         if listener.protocol == .quic { return try bindQUIC(listener) }
-        let tls = try listener.tls.map { try DownstreamPipeline.makeTLSContext($0) }
+        let tls = try listener.tls.map { try DownstreamTLS.makeContext($0) }
         let bound = BoundListener(config: listener, tls: tls)
         for worker in workers {
             let quiesce = self.quiesce
@@ -204,6 +210,10 @@ public final class HerzKernel: @unchecked Sendable {
     public func apply(_ config: HerzConfig) throws -> Int {
         try lock.withLock {
             let next = try ConfigSnapshot(config: config, generation: snapshot.generation + 1, previous: snapshot, filters: filters)
+            // Reused clusters keep their TLS contexts: reread their files as a reload promises.
+            for cluster in next.clusters.values where cluster.tls != nil && snapshot.clusters[cluster.config.name] === cluster {
+                try cluster.tls?.reloadFiles()
+            }
             // Listener sockets: bind new ones first (so a bind failure rejects the whole reload),
             // then swap, then close removed ones.
             var newBound: [String: BoundListener] = [:]
@@ -220,8 +230,9 @@ public final class HerzKernel: @unchecked Sendable {
                         logger.warning("quic listener keeps its running quic: settings until restart (docs/http3.md)",
                                        metadata: ["listener": "\(listener.name)"])
                     }
-                    if existing.config.tls != listener.tls, listener.protocol != .quic {
-                        let tls = try listener.tls.map { try DownstreamPipeline.makeTLSContext($0) }
+                    if listener.protocol == .https {
+                        // Always rebuilt: the files may have changed even when the paths did not.
+                        let tls = try listener.tls.map { try DownstreamTLS.makeContext($0) }
                         existing.tlsContext.withLockedValue { $0 = tls }
                     }
                 } else {
@@ -246,6 +257,7 @@ public final class HerzKernel: @unchecked Sendable {
             coprocessors.update(config.coprocessors)
             spanExporter.configure(config.tracing)
             startHealthCheckers(next)
+            tlsWatcher.watch(Self.tlsFiles(next))
             return next.generation
         }
     }

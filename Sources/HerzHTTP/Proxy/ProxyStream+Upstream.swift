@@ -227,7 +227,10 @@ extension ProxyStream {
         guard !finished else { return }
         tryTimer?.cancel(); tryTimer = nil
         let condition: RetryPolicy.Condition
-        if case .connectFailure = failure { condition = .connectFailure } else { condition = .reset }
+        switch failure {
+        case .connectFailure, .tlsFailure: condition = .connectFailure
+        default: condition = .reset
+        }
         if retryable && retryPolicyAllows(condition) {
             let before = attempts
             retry()
@@ -242,6 +245,9 @@ extension ProxyStream {
         case .reset(let why): body = "upstream reset before response: \(why)\n"
         case .overflow(let why): body = "upstream overloaded: \(why)\n"
         case .protocolError(let why): body = "upstream protocol error: \(why)\n"
+        case .tlsFailure(let reason, _):
+            body = "upstream TLS error: \(reason)\n"
+            headers.add(name: "x-herz-upstream-tls-error", value: reason)
         }
         if case .protocolError = failure {
             localReply(.badGateway, body, headers: headers)

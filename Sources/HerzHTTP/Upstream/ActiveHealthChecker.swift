@@ -73,7 +73,11 @@ final class ActiveHealthChecker: @unchecked Sendable {
             timeout.cancel()
             return eventLoop.makeFailedFuture(UpstreamFailure.connectFailure("cannot resolve \(address)"))
         }
-        HealthProbeHandler.bootstrap(on: eventLoop, connectTimeout: config.timeout, promise: promise)
+        let tls = cluster.tls
+        HealthProbeHandler.bootstrap(on: eventLoop, connectTimeout: config.timeout, promise: promise) { channel in
+            // TLS clusters are probed over TLS too (HTTP/1.1 inside; see docs/tls.md).
+            try tls?.addHandlers(to: channel, host: address.host, handshake: channel.eventLoop.makePromise())
+        }
             .connect(to: target)
             .whenComplete { result in
                 switch result {
@@ -117,11 +121,14 @@ final class HealthProbeHandler: ChannelInboundHandler {
 
 extension HealthProbeHandler {
     /// A client bootstrap whose channels speak HTTP/1.1 and complete `promise` with the status.
-    static func bootstrap(on eventLoop: EventLoop, connectTimeout: TimeAmount, promise: EventLoopPromise<Int>) -> ClientBootstrap {
+    /// `secure` adds handlers below HTTP first (the TLS client of a TLS cluster).
+    static func bootstrap(on eventLoop: EventLoop, connectTimeout: TimeAmount, promise: EventLoopPromise<Int>,
+                          secure: (@Sendable (Channel) throws -> Void)? = nil) -> ClientBootstrap {
         ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelInitializer { channel in
                 do {
+                    try secure?(channel)
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(HealthProbeHandler(promise: promise))
                     return channel.eventLoop.makeSucceededVoidFuture()

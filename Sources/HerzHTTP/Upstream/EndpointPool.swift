@@ -157,7 +157,7 @@ final class EndpointPool {
         return address
     }
 
-    private func bootstrap(_ initializer: @escaping (Channel) -> EventLoopFuture<Void>) -> ClientBootstrap {
+    func bootstrap(_ initializer: @escaping (Channel) -> EventLoopFuture<Void>) -> ClientBootstrap {
         ClientBootstrap(group: eventLoop)
             .connectTimeout(config.connectTimeout)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
@@ -172,12 +172,12 @@ final class EndpointPool {
             completion(.failure(.connectFailure("cannot resolve \(address): \(error)")))
             return
         }
-        bootstrap { channel in
+        open(target) { channel in
             do {
                 try handler.addHTTP1Handlers(to: channel)
                 return channel.eventLoop.makeSucceededVoidFuture()
             } catch { return channel.eventLoop.makeFailedFuture(error) }
-        }.connect(to: target).whenComplete { [weak self] result in
+        }.whenComplete { [weak self] result in
             guard let self else { return }
             switch result {
             case .success(let channel):
@@ -185,7 +185,7 @@ final class EndpointPool {
                 completion(.success(UpstreamExchange(handler: handler, channel: channel, endpoint: self.endpoint, pool: self, isHTTP2Stream: false)))
             case .failure(let error):
                 self.connectionClosed()
-                completion(.failure(.connectFailure("\(self.address): \(error)")))
+                completion(.failure(self.connectFailure(error)))
             }
         }
     }
@@ -206,7 +206,8 @@ final class EndpointPool {
             }
             let connection = HTTP2Connection(endpoint: endpoint)
             h2 = connection
-            connection.connect(bootstrap: { self.bootstrap($0) }, to: target, connectFailure: { [weak self] in
+            connection.connect(open: { self.open(target, $0) }, failure: { [weak self] in self?.connectFailure($0) ?? .connectFailure("\($0)") },
+                               connectFailure: { [weak self] in
                 self?.cluster.connections.wrappingDecrement(ordering: .relaxed)
             })
         }
@@ -224,10 +225,10 @@ final class HTTP2Connection {
 
     init(endpoint: Int) { self.endpoint = endpoint }
 
-    func connect(bootstrap: (@escaping (Channel) -> EventLoopFuture<Void>) -> ClientBootstrap, to target: SocketAddress,
-                 connectFailure: @escaping () -> Void) {
+    func connect(open: (@escaping (Channel) -> EventLoopFuture<Void>) -> EventLoopFuture<Channel>,
+                 failure: @escaping (Error) -> UpstreamFailure, connectFailure: @escaping () -> Void) {
         var mux: NIOHTTP2Handler.StreamMultiplexer?
-        bootstrap { channel in
+        open { channel in
             do {
                 var connectionConfig = NIOHTTP2Handler.ConnectionConfiguration()
                 connectionConfig.targetWindowSize = 1 << 20
@@ -238,7 +239,7 @@ final class HTTP2Connection {
                     inboundStreamInitializer: { $0.close() })
                 return channel.eventLoop.makeSucceededVoidFuture()
             } catch { return channel.eventLoop.makeFailedFuture(error) }
-        }.connect(to: target).whenComplete { result in
+        }.whenComplete { result in
             switch result {
             case .success(let channel):
                 self.channel = channel
@@ -255,7 +256,7 @@ final class HTTP2Connection {
                 connectFailure()
                 let waiting = self.waiting
                 self.waiting = []
-                for completion in waiting { completion(.failure(.connectFailure("\(error)"))) }
+                for completion in waiting { completion(.failure(failure(error))) }
             }
         }
     }

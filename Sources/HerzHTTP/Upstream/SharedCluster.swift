@@ -31,8 +31,12 @@ public final class SharedCluster: @unchecked Sendable {
     public let connections = ManagedAtomic<Int>(0)
     public let activeRetries = ManagedAtomic<Int>(0)
 
-    init(config: ClusterConfig) {
+    /// TLS to the endpoints (`tls:` on the cluster), shared by every worker; nil: cleartext.
+    let tls: UpstreamTLS?
+
+    init(config: ClusterConfig, tls: UpstreamTLS? = nil) {
         self.config = config
+        self.tls = tls
         let checked = config.healthCheck != nil
         self.healthy = config.endpoints.map { _ in ManagedAtomic(!checked) }
         self.endpointStats = config.endpoints.map { _ in EndpointStats() }

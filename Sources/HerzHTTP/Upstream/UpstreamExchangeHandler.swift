@@ -11,6 +11,9 @@ public enum UpstreamFailure: Error, Equatable {
     case overflow(String)
     /// The upstream sent something that is not valid HTTP.
     case protocolError(String)
+    /// The TLS handshake with the upstream failed (bad certificate, name mismatch, no client
+    /// certificate accepted, ...): `reason` is the short token sent in `x-herz-upstream-tls-error`.
+    case tlsFailure(reason: String, detail: String)
 }
 
 /// Receives the response side of one upstream exchange. Called on the exchange's event loop.
@@ -104,8 +107,10 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // A TLS 1.3 server checks the client certificate after Herz's side of the handshake is
+        // done: its refusal arrives as an alert on the first read, and is a TLS failure too.
         let failure: UpstreamFailure = error is HTTPParserError
-            ? .protocolError("\(error)") : .reset("\(error)")
+            ? .protocolError("\(error)") : (UpstreamTLSError.tlsAlert(error).map { .tlsFailure(reason: $0.reason, detail: $0.detail) } ?? .reset("\(error)"))
         failExchange(failure)
         context.close(promise: nil)
     }

@@ -52,8 +52,8 @@ final class ConfigDumpTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let cert = dir.appendingPathComponent("c.pem").path, key = dir.appendingPathComponent("secret-key.pem").path
-        try "x".write(toFile: cert, atomically: true, encoding: .utf8)
-        try "x".write(toFile: key, atomically: true, encoding: .utf8)
+        try "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n".write(toFile: cert, atomically: true, encoding: .utf8)
+        try "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n".write(toFile: key, atomically: true, encoding: .utf8)
         let config = try XCTUnwrap(parseOK(HerzCoreTests.config(listenerExtra: "protocol: https\ntls: { cert: \"\(cert)\", key: \"\(key)\" }")))
         let dump = config.redactedDump()
         XCTAssertFalse(dump.contains("secret-key"), dump)

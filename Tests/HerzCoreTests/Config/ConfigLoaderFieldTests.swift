@@ -30,8 +30,8 @@ final class ConfigLoaderFieldTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
-        try "x".write(toFile: cert, atomically: true, encoding: .utf8)
-        try "x".write(toFile: key, atomically: true, encoding: .utf8)
+        try "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n".write(toFile: cert, atomically: true, encoding: .utf8)
+        try "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n".write(toFile: key, atomically: true, encoding: .utf8)
         let yaml = """
             listeners:
               - name: edge

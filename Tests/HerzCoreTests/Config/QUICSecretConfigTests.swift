@@ -5,7 +5,8 @@ import XCTest
 final class QUICSecretConfigTests: TemporaryDirectoryTestCase {
     override func setUpWithError() throws {
         try super.setUpWithError()
-        for name in ["cert.pem", "key.pem"] { try Data("x".utf8).write(to: directory.appendingPathComponent(name)) }
+        try Data("-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n".utf8).write(to: directory.appendingPathComponent("cert.pem"))
+        try Data("-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n".utf8).write(to: directory.appendingPathComponent("key.pem"))
     }
 
     private func load(secretFile: String) throws -> HerzConfig {
