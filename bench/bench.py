@@ -769,6 +769,48 @@ def report(bench: Bench, results: dict, meta: dict, markdown: bool) -> str:
 # Main
 
 
+class ProcessSet:
+    """The long-running processes of one benchmark run in a scratch directory: started and
+    waited for on their port; stopped and the directory removed at exit (also on SIGTERM/SIGHUP)."""
+
+    def __init__(self, prefix: str):
+        self.tmp = os.path.realpath(tempfile.mkdtemp(prefix=prefix))
+        self.servers: list[Server] = []
+        atexit.register(self.cleanup)
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, lambda *_: sys.exit(130))
+
+    def start(self, name: str, cmd: list[str], port: int, env: dict | None = None) -> Server:
+        server = Server(name, cmd, self.tmp, env)
+        server.start()
+        self.servers.append(server)
+        if not wait_port(port, server):
+            raise SystemExit(f"{name} did not start:\n{server.log_tail()}")
+        return server
+
+    def cleanup(self) -> None:
+        for server in reversed(self.servers):
+            server.stop()
+        self.servers = []
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def run_meta() -> dict:
+    """When, at which commit and on how loaded a machine a run started (for the report header)."""
+    return {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "commit": git_commit(),
+            "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg())}
+
+
+def save_report(name: str, text: str) -> str:
+    """Writes `bench/results/NAME-latest.md` and a timestamped copy; returns the latest's path."""
+    os.makedirs(RESULTS, exist_ok=True)
+    latest = os.path.join(RESULTS, f"{name}-latest.md")
+    for path in (latest, os.path.join(RESULTS, f"{name}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}.md")):
+        with open(path, "w") as f:
+            f.write(text)
+    return latest
+
+
 def git_commit() -> str:
     try:
         out = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)

@@ -16,12 +16,7 @@ with 64 connections; latency runs use one connection (no queueing: p99 is one re
 from __future__ import annotations
 
 import argparse
-import atexit
-import datetime
 import os
-import shutil
-import signal
-import subprocess
 import sys
 import time
 
@@ -68,22 +63,10 @@ clusters:
 class FlowBench:
     def __init__(self, args):
         self.args = args
-        self.tmp = os.path.realpath(__import__("tempfile").mkdtemp(prefix="herz-flow-bench-"))
-        self.servers: list[b.Server] = []
+        self.processes = b.ProcessSet("herz-flow-bench-")
+        self.tmp = self.processes.tmp
+        self.start = self.processes.start
         self.variants: dict[str, dict] = {}
-
-    def cleanup(self):
-        for server in reversed(self.servers):
-            server.stop()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def start(self, name, cmd, port):
-        server = b.Server(name, cmd, self.tmp)
-        server.start()
-        self.servers.append(server)
-        if not b.wait_port(port, server):
-            raise SystemExit(f"{name} did not start:\n{server.log_tail()}")
-        return server
 
     def start_all(self):
         origin, redis = b.free_ports(2)
@@ -180,11 +163,7 @@ def main(argv) -> int:
     p.add_argument("--no-latency", dest="latency", action="store_false", help="skip the global-vs-local latency runs")
     args = p.parse_args(argv)
     bench = FlowBench(args)
-    atexit.register(bench.cleanup)
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda *_: sys.exit(130))
-    meta = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "commit": b.git_commit(),
-            "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg())}
+    meta = b.run_meta()
     bench.start_all()
     names = ["no filter"] + [f"{n} rules" for n in RULE_COUNTS]
     thr = {name: [] for name in names}
@@ -201,11 +180,7 @@ def main(argv) -> int:
             b.log(f"round {round_number + 1}: {label}: p50 {res['p50']:.3f} ms, p99 {res['p99']:.3f} ms")
             lat[label].append(res)
     text = report(args, thr, lat, meta)
-    os.makedirs(b.RESULTS, exist_ok=True)
-    path = os.path.join(b.RESULTS, "flow-latest.md")
-    with open(path, "w") as f:
-        f.write(text)
-    shutil.copy(path, os.path.join(b.RESULTS, f"flow-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}.md"))
+    b.save_report("flow", text)
     print(text)
     return 0
 

@@ -18,14 +18,9 @@ interleaved, round after round; medians are reported.
 from __future__ import annotations
 
 import argparse
-import atexit
-import datetime
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -87,22 +82,10 @@ CADDY_CONFIG = """{{
 class H3Bench:
     def __init__(self, args):
         self.args = args
-        self.tmp = os.path.realpath(tempfile.mkdtemp(prefix="herz-h3-bench-"))
-        self.servers: list[b.Server] = []
+        self.processes = b.ProcessSet("herz-h3-bench-")
+        self.tmp = self.processes.tmp
+        self.start = self.processes.start
         self.proxies: dict[str, dict] = {}
-
-    def cleanup(self):
-        for server in reversed(self.servers):
-            server.stop()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def start(self, name, cmd, port, env=None):
-        server = b.Server(name, cmd, self.tmp, env)
-        server.start()
-        self.servers.append(server)
-        if not b.wait_port(port, server):
-            raise SystemExit(f"{name} did not start:\n{server.log_tail()}")
-        return server
 
     def start_all(self):
         cert, key = os.path.join(self.tmp, "cert.pem"), os.path.join(self.tmp, "key.pem")
@@ -214,11 +197,7 @@ def main(argv) -> int:
     p.add_argument("--no-h2", dest="h2", action="store_false", help="skip the HTTP/2 comparison rows")
     args = p.parse_args(argv)
     bench = H3Bench(args)
-    atexit.register(bench.cleanup)
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda *_: sys.exit(130))
-    meta = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "commit": b.git_commit(),
-            "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    meta = {**b.run_meta(),
             "caddy": b.tool_version(["caddy", "version"]).split()[0],
             "ngtcp2": subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "ngtcp2-client"], capture_output=True,
                                      text=True).stdout or "?"}
@@ -241,11 +220,7 @@ def main(argv) -> int:
                     results.setdefault(("HTTP/2 (TLS)", label), {}).setdefault(name, []).append(res)
     text = report(args, results, meta)
     print(text)
-    os.makedirs(b.RESULTS, exist_ok=True)
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    for name in ("h3-latest.md", f"h3-{stamp}.md"):
-        with open(os.path.join(b.RESULTS, name), "w") as f:
-            f.write(text)
+    b.save_report("h3", text)
     return 0
 
 

@@ -12,11 +12,7 @@ interleaved, round after round; the median of the rounds is reported.
 from __future__ import annotations
 
 import argparse
-import atexit
-import datetime
 import os
-import shutil
-import signal
 import sys
 import threading
 import time
@@ -72,27 +68,15 @@ def main(argv) -> int:
     p.add_argument("--warmup", type=int, default=1, help="warm-up seconds before each run (default 1)")
     p.add_argument("--connections", type=int, default=64, help="wrk connections (default 64)")
     args = p.parse_args(argv)
-    tmp = os.path.realpath(__import__("tempfile").mkdtemp(prefix="herz-tracing-bench-"))
-    servers: list[b.Server] = []
-
-    def cleanup():
-        for server in reversed(servers):
-            server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
-    atexit.register(cleanup)
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda *_: sys.exit(130))
+    processes = b.ProcessSet("herz-tracing-bench-")
+    tmp = processes.tmp
 
     os.sched_setaffinity(0, {int(b.LOAD_CORE)})  # the sink thread runs in this process
     sink = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
     threading.Thread(target=sink.serve_forever, daemon=True).start()
     origin = b.free_ports(1)[0]
     upstream = os.path.join(b.REPO, ".build", "release", "herz-demo-upstream")
-    server = b.Server("origin", ["taskset", "-c", b.LOAD_CORE, upstream, "--port", str(origin), "--threads", "1"], tmp)
-    server.start()
-    servers.append(server)
-    if not b.wait_port(origin, server):
-        raise SystemExit(f"origin did not start:\n{server.log_tail()}")
+    processes.start("origin", ["taskset", "-c", b.LOAD_CORE, upstream, "--port", str(origin), "--threads", "1"], origin)
     kernel = os.path.join(b.REPO, ".build", "release", "herz-kernel")
     variants = {}
     for index, (name, ratio) in enumerate(VARIANTS):
@@ -100,20 +84,15 @@ def main(argv) -> int:
         conf = os.path.join(tmp, f"herz-{index}.yaml")
         with open(conf, "w") as f:
             f.write(config(port, admin, origin, sink.server_address[1], ratio))
-        server = b.Server(f"herz-{index}", ["taskset", "-c", b.PROXY_CORE, kernel, "--config", conf, "--workers", "1",
-                                             "--log-level", "warning"], tmp)
-        server.start()
-        servers.append(server)
-        if not b.wait_port(port, server):
-            raise SystemExit(f"{name} did not start:\n{server.log_tail()}")
+        server = processes.start(f"herz-{index}", ["taskset", "-c", b.PROXY_CORE, kernel, "--config", conf, "--workers", "1",
+                                                   "--log-level", "warning"], port)
         url = f"http://127.0.0.1:{port}/small"
         ok, detail = b.check_url(url, 13, h2=False)
         if not ok:
             raise SystemExit(f"{name}: wrong answer: {detail}\n{server.log_tail()}")
         variants[name] = {"server": server, "url": url}
 
-    meta = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "commit": b.git_commit(),
-            "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg())}
+    meta = b.run_meta()
     results = {name: [] for name in variants}
     for round_number in range(args.rounds):
         for name, variant in variants.items():
@@ -145,11 +124,7 @@ def main(argv) -> int:
             out.append(f"{name}: {r:.3f} of the tracing-off req/s (target ≥ {target}: {'met' if r >= target else 'NOT met'}).")
     out.append(f"OTLP bytes received by the sink: {Sink.spans_bytes}.")
     text = "\n".join(out) + "\n"
-    os.makedirs(b.RESULTS, exist_ok=True)
-    path = os.path.join(b.RESULTS, "tracing-latest.md")
-    with open(path, "w") as f:
-        f.write(text)
-    shutil.copy(path, os.path.join(b.RESULTS, f"tracing-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}.md"))
+    b.save_report("tracing", text)
     print(text)
     return 0
 
