@@ -4,6 +4,7 @@ independent of ngtcp2/nghttp3): a Retry round trip, key updates, stateless reset
 import asyncio
 import json
 import os
+import re
 import socket
 import subprocess
 import threading
@@ -377,3 +378,51 @@ def test_reload_swaps_the_certificate_for_new_connections_only(procs, tmp_path):
             async with h3_connect(k.port) as after:
                 assert (await after.request("GET", "/")).status == 200 and subject(after) == "CN=second"
     run(go())
+
+
+TWO_LISTENERS = """
+admin: {{ address: "127.0.0.1:{admin}" }}
+listeners:
+  - name: tcp
+    address: "127.0.0.1:{port}"
+    protocol: https
+    tls: {{ cert: "{tcp_cert}", key: "{tcp_key}" }}
+    filters: &filters
+      - type: router
+        config:
+          virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes: [{{ match: {{ prefix: "/" }}, route: {{ cluster: backend }} }}]
+  - name: h3
+    address: "127.0.0.1:{port}"
+    protocol: quic
+    tls: {{ cert: "{cert}", key: "{key}" }}
+    filters: *filters
+clusters:
+  - name: backend
+    endpoints: [{{ address: "{upstreams[0]}" }}]
+"""
+
+
+def served_subject(port):
+    out = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername", "localhost"],
+                         input=b"", capture_output=True, timeout=20).stdout.decode()
+    return re.search(r"subject=.*?CN\s*=\s*(\w+)", out).group(1)
+
+
+def test_a_reload_that_fails_on_one_certificate_changes_no_certificate(procs, tmp_path):
+    """The https listener's new certificate loads, the quic listener's is garbage: the reload is
+    rejected as a whole and the https listener keeps serving its old certificate."""
+    first, second, h3 = make_cert(tmp_path, "first"), make_cert(tmp_path, "second"), make_cert(tmp_path, "hthree")
+    up = procs.upstream("h3")
+    k = procs.kernel(TWO_LISTENERS, [up], tcp_cert=first[0], tcp_key=first[1], cert=h3[0], key=h3[1])
+    assert served_subject(k.port) == "first"
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n")
+    k.fmt.update(tcp_cert=second[0], tcp_key=second[1], cert=str(garbage))
+    k.write_config(TWO_LISTENERS)
+    code, body, _ = k.admin_post("/reload")
+    assert code != 200 and "garbage.pem" in body, body
+    assert served_subject(k.port) == "first", "a rejected reload swapped the https certificate"
+    run(get_ok(k.port, h3[0]))

@@ -214,17 +214,23 @@ public final class HerzKernel: @unchecked Sendable {
             for cluster in next.clusters.values where cluster.tls != nil && snapshot.clusters[cluster.config.name] === cluster {
                 try cluster.tls?.reloadFiles()
             }
-            // Listener sockets: bind new ones first (so a bind failure rejects the whole reload),
-            // then swap, then close removed ones.
+            // Listener sockets and certificates: bind new sockets and load every certificate first,
+            // so that any failure rejects the whole reload with nothing changed (new sockets
+            // closed); then swap certificates and the snapshot, then close removed listeners.
             var newBound: [String: BoundListener] = [:]
-            for listener in config.listeners {
-                if let existing = boundListeners[listener.name] {
+            var certificateSwaps: [() -> Void] = []
+            do {
+                for listener in config.listeners {
+                    guard let existing = boundListeners[listener.name] else {
+                        newBound[listener.name] = try bind(listener)
+                        continue
+                    }
                     guard existing.config.address == listener.address, existing.config.protocol == listener.protocol else {
-                        for bound in newBound.values { for c in bound.channels { c.close(promise: nil) } }
                         throw ReloadError.listenerChanged("listener \(listener.name): address or protocol changed; give it a new name to move it")
                     }
                     if listener.protocol == .quic, existing.config.tls != listener.tls, let tls = listener.tls {
-                        try replaceQUICCertificate(existing, with: tls)
+                        let credentials = try loadQUICCertificate(tls)
+                        certificateSwaps.append { existing.quicCredentials?.replace(with: credentials) }
                     }
                     if listener.protocol == .quic, existing.config.quic != listener.quic {
                         logger.warning("quic listener keeps its running quic: settings until restart (docs/http3.md)",
@@ -233,12 +239,14 @@ public final class HerzKernel: @unchecked Sendable {
                     if listener.protocol == .https {
                         // Always rebuilt: the files may have changed even when the paths did not.
                         let tls = try listener.tls.map { try DownstreamTLS.makeContext($0) }
-                        existing.tlsContext.withLockedValue { $0 = tls }
+                        certificateSwaps.append { existing.tlsContext.withLockedValue { $0 = tls } }
                     }
-                } else {
-                    newBound[listener.name] = try bind(listener)
                 }
+            } catch {
+                for bound in newBound.values { for channel in bound.channels { channel.close(promise: nil) } }
+                throw error
             }
+            for swap in certificateSwaps { swap() }
             let previous = snapshot
             snapshot = next
             flowClusters.apply(config.flowControl?.rules.clusters ?? [], clusters: next.clusters)

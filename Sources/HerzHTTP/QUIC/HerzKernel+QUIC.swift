@@ -12,7 +12,7 @@ extension HerzKernel {
     func bindQUIC(_ listener: ListenerConfig) throws -> BoundListener {
         guard let tls = listener.tls else { throw QUICError.tls(function: "listener \(listener.name)", message: "quic needs tls") }
         guard workers.count <= 256 else { throw QUICError.tls(function: "listener \(listener.name)", message: "at most 256 workers serve QUIC") }
-        let credentials = try QUICTLSCredentials(certificatePath: tls.certificatePath, privateKeyPath: tls.privateKeyPath)
+        let credentials = try loadQUICCertificate(tls)
         let observer = QUICMetrics(registry: metrics.registry, listener: listener.name)
         let parameters = try QUICConnectionParameters(
             listenerName: listener.name, credentials: QUICCredentialSlot(credentials), quic: listener.quic,
@@ -46,11 +46,11 @@ extension HerzKernel {
         for listener in listeners { listener.quicGroup?.forEach { $0.drain() } }
     }
 
-    /// A reload changed a running quic listener's `tls:`: new connections use the new certificate
-    /// (loaded here, so a bad file rejects the reload), established ones keep theirs.
-    func replaceQUICCertificate(_ bound: BoundListener, with tls: TLSConfig) throws {
-        let credentials = try QUICTLSCredentials(certificatePath: tls.certificatePath, privateKeyPath: tls.privateKeyPath)
-        bound.quicCredentials?.replace(with: credentials)
+    /// The certificate of a reload that changed a running quic listener's `tls:` (loaded before
+    /// anything is swapped, so a bad file rejects the reload). Once swapped into the listener's
+    /// ``QUICCredentialSlot``, new connections use it; established ones keep theirs.
+    func loadQUICCertificate(_ tls: TLSConfig) throws -> QUICTLSCredentials {
+        try QUICTLSCredentials(certificatePath: tls.certificatePath, privateKeyPath: tls.privateKeyPath)
     }
 
     /// A quic listener that a reload removed: its connections get GOAWAY and finish their
