@@ -46,4 +46,13 @@ public protocol HTTPFilterFactory: Sendable {
     var filterType: String { get }
     /// A new filter for one stream. `streamInfo.route` is already resolved when this is called.
     func makeFilter(streamInfo: StreamInfo) -> HTTPFilter
+
+    /// Decides the stream from its request head alone when it can (``HeadDecision``), before any
+    /// filter exists; asked only while every filter before this one was left out the same way.
+    /// Default: `.runFilter`.
+    func decideOnHead(_ head: HTTPRequestHead, streamInfo: StreamInfo) -> HeadDecision
+}
+
+extension HTTPFilterFactory {
+    public func decideOnHead(_ head: HTTPRequestHead, streamInfo: StreamInfo) -> HeadDecision { .runFilter }
 }

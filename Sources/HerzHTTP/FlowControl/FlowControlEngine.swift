@@ -66,6 +66,30 @@ public final class FlowControlEngine: Sendable {
         return (admission, ticket)
     }
 
+    /// Decides `match` on the spot when that needs no wait, no store and no slot (the rules'
+    /// ``FlowProgram/decidableOnHead``): true when the request passed — its tokens drawn and the
+    /// rules' counters recorded, nothing to give back later. False when it did not pass or needs
+    /// more: then nothing was taken and the `flow_control` filter decides it as usual.
+    func admitAtOnce(_ match: FlowMatch, program: FlowProgram) -> Bool {
+        let now = clock()
+        let (admission, woken) = locked.withLock { locked -> (FlowAdmission, [Waker]) in
+            var admission = locked.state.admit(match, program: program, startedAt: now, now: now)
+            if case .wait(_, let waiter, _) = admission {   // not for decidable rules; withdraw all the same
+                _ = locked.state.cancelWaiter(waiter)
+                admission = .stale
+            }
+            return (admission, locked.take(wakersOf: locked.state.takeWakes()))
+        }
+        wake(woken)
+        guard case .proceed(let grant) = admission else { return false }
+        guard grant.globals.isEmpty, grant.delayNanos == 0, grant.hold.permits.allSatisfy({ $0.kind == .token }) else {
+            giveBack(grant.hold)
+            return false
+        }
+        program.recordPassed(match.rules, shadowed: grant.shadowedRules, delayed: [])
+        return true
+    }
+
     /// Gives back a request's tokens and slots (refusal after a draw, or the end of its stream),
     /// and wakes the waiters the released slots let in.
     func giveBack(_ hold: FlowHold) {

@@ -222,13 +222,7 @@ final class FlowControlFilter: HTTPFilter {
     }
 
     private func pass(delay: UInt64, shadowed: [Int] = []) {
-        if let program {
-            for rule in match.rules {
-                let decision: FlowRuleCounters.Decision =
-                    shadowed.contains(rule) ? .shadowed : waited.contains(rule) ? .delayed : .allowed
-                program.counters[rule].record(decision)
-            }
-        }
+        program?.recordPassed(match.rules, shadowed: shadowed, delayed: waited)
         if delay > 0 {
             schedule(at: engine.now &+ delay) { $0.resume() }
         } else {

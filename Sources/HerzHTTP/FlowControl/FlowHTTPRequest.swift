@@ -7,13 +7,17 @@ import NIOHTTP1
 struct FlowHTTPRequest: FlowRequest {
     let head: HTTPRequestHead
     let info: StreamInfo
+    /// The target up to `?`, found once (byte search: the index and most rules read it).
+    let path: Substring
+
+    init(head: HTTPRequestHead, info: StreamInfo) {
+        self.head = head
+        self.info = info
+        let uri = head.uri
+        path = uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { uri[..<$0] } ?? uri[...]
+    }
 
     var method: Substring { Substring(head.method.rawValue) }
-
-    var path: Substring {
-        let uri = head.uri
-        return uri.firstIndex(of: "?").map { uri[..<$0] } ?? uri[...]
-    }
 
     var host: Substring {
         guard let host = head.headers.first(name: "host") else { return "" }

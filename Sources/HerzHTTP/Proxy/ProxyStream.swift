@@ -120,9 +120,13 @@ final class ProxyStream: FilterManagerSink, UpstreamResponseDelegate, DeadlineOw
         streamInfo.route = route
         if let sampler = snapshot.tracingSampler { startTrace(head, sampler: sampler) }
         if !listener.filterFactories.isEmpty {
-            let filters = listener.filterFactories.map { $0.makeFilter(streamInfo: streamInfo) }
-            filterManager = FilterManager(filters: filters, streamInfo: streamInfo,
-                                          bufferLimit: listener.config.limits.bufferLimitBytes, sink: self)
+            // Factories that decide on the head alone leave their filter out (HeadDecision); with no
+            // filter left the stream takes the pass-through path.
+            let filters = FilterChainPlan.filters(for: head, streamInfo: streamInfo, factories: listener.filterFactories)
+            if !filters.isEmpty {
+                filterManager = FilterManager(filters: filters, streamInfo: streamInfo,
+                                              bufferLimit: listener.config.limits.bufferLimitBytes, sink: self)
+            }
         }
         if let limit = listener.config.limits.requestTimeout, limit > .zero {
             requestDeadline = worker.deadlines.add(after: limit, owner: self)

@@ -25,6 +25,24 @@ final class FlowControlRuleIndexTests: XCTestCase {
         XCTAssertEqual(FlowIndexHint(.predicate(.matches(.path, try! FlowRegex("/a.*", caseSensitive: true)))), .anything)
     }
 
+    func testOnlyMatchesTheIndexProvesSkipEvaluation() {
+        let get = Self.method("GET"), a = Self.prefix("/a")
+        XCTAssertTrue(FlowIndexHint.isProvenByIndex(.all([get, a])))
+        XCTAssertTrue(FlowIndexHint.isProvenByIndex(a))
+        XCTAssertTrue(FlowIndexHint.isProvenByIndex(.constant(true)))
+        XCTAssertTrue(FlowIndexHint.isProvenByIndex(.predicate(.oneOf(.method, ["GET", "PUT"]))))
+        XCTAssertFalse(FlowIndexHint.isProvenByIndex(.all([a, Self.prefix("/ab")])), "the index files one of two prefixes")
+        XCTAssertFalse(FlowIndexHint.isProvenByIndex(.predicate(.equals(.path, "/a"))), "exact paths are filed as prefixes")
+        XCTAssertFalse(FlowIndexHint.isProvenByIndex(.any([get, a])))
+        XCTAssertFalse(FlowIndexHint.isProvenByIndex(.all([get, .predicate(.exists(.header("x-a")))])))
+
+        // Proven rules still match exactly what they say.
+        let index = FlowRuleIndex(rules: [Self.rule("a", .all([get, a])), Self.rule("two", .all([a, Self.prefix("/ab")]))])
+        XCTAssertEqual(index.matchingRules(FlowTest.request("GET", "/abc")).map(\.name), ["a", "two"])
+        XCTAssertEqual(index.matchingRules(FlowTest.request("GET", "/a/c")).map(\.name), ["a"])
+        XCTAssertEqual(index.matchingRules(FlowTest.request("POST", "/abc")).map(\.name), ["two"])
+    }
+
     func testRequestsVisitOnlyTheirMethodAndPrefix() {
         var rules = (0..<1_000).map { Self.rule("r\($0)", .all([Self.method($0 % 2 == 0 ? "GET" : "POST"), Self.prefix("/svc\($0)/")])) }
         rules.append(Self.rule("everything", .constant(true)))

@@ -168,4 +168,65 @@ final class FlowControlFilterTests: XCTestCase {
         }
         XCTAssertEqual(inFlightAfter, 0, "the slot taken before the reload was released to the same limit")
     }
+
+    // MARK: - Deciding on the head (HeadDecision)
+
+    private func decide(_ engine: FlowControlEngine, _ path: String = "/", disabled: Bool = false) -> HeadDecision {
+        let info = StreamInfo(listenerName: "l", clientAddress: "10.0.0.1", scheme: "http", requestID: "1")
+        var config = FlowControlFilterConfig()
+        config.disabled = disabled
+        return FlowControlFilterFactory(config: config, engine: engine)
+            .decideOnHead(HTTPRequestHead(version: .http1_1, method: .GET, uri: path), streamInfo: info)
+    }
+
+    /// Tokens left in rule 0's bucket; nil while no request drew on it (full).
+    private func tokens(_ engine: FlowControlEngine) -> Double? {
+        engine.withState { state -> Double? in
+            guard case .rate(let table)? = state.limiter(0) else { return -1 }
+            return table.entry(at: .key(""))?.tokens(now: engine.now)
+        }
+    }
+
+    func testALocalRateLimitIsDecidedOnTheHead_AndARefusalIsLeftToTheFilterWithNothingTaken() throws {
+        let engine = try engine(#"rule "r" { match: path.startsWith("/api") limit: { rate: 1/h, burst: 2 } }"#)
+        XCTAssertEqual(decide(engine, "/other"), .pass, "no rule matches")
+        XCTAssertEqual(decide(engine, "/api/1"), .pass)
+        XCTAssertEqual(decide(engine, "/api/2"), .pass)
+        XCTAssertEqual(engine.program.counters[0].count(.allowed), 2)
+        XCTAssertLessThan(try XCTUnwrap(tokens(engine)), 1)
+        XCTAssertEqual(decide(engine, "/api/3"), .runFilter, "refused: the filter replies")
+        XCTAssertEqual(engine.program.counters[0].count(.limited), 0, "the head decision counted no refusal")
+        let refused = try start(engine, "/api/3")
+        XCTAssertEqual(try onLoop { refused.sink.status }, 429)
+        XCTAssertEqual(engine.program.counters[0].count(.limited), 1)
+        XCTAssertEqual(engine.program.counters[0].count(.allowed), 2)
+    }
+
+    func testAShadowRuleDecidedOnTheHeadCountsShadowed() throws {
+        let engine = try engine(#"rule "s" { match: true limit: { rate: 1/h, burst: 1 } on_limit: shadow }"#)
+        XCTAssertEqual(decide(engine), .pass)
+        XCTAssertEqual(decide(engine), .pass)
+        XCTAssertEqual(engine.program.counters[0].count(.allowed), 1)
+        XCTAssertEqual(engine.program.counters[0].count(.shadowed), 1)
+    }
+
+    func testConcurrencyDelayAndDisabledRules() throws {
+        let slots = try engine(#"rule "c" { match: true limit: { concurrency: 1 } }"#)
+        XCTAssertEqual(decide(slots), .runFilter, "a slot must be released at the stream's end: the filter holds it")
+        XCTAssertEqual(inFlight(slots), 0, "nothing taken")
+        XCTAssertEqual(slots.program.counters[0].count(.allowed), 0)
+        XCTAssertEqual(decide(slots, disabled: true), .pass)
+
+        let delayed = try engine(#"rule "d" { match: true limit: { rate: 1/h, burst: 1 } on_limit: delay(max: 1s) }"#)
+        XCTAssertEqual(decide(delayed), .runFilter)
+        XCTAssertNil(tokens(delayed), "nothing taken")
+
+        let mixed = try engine("""
+        rule "fast" { match: true limit: { rate: 1/h, burst: 5 } }
+        rule "slow" { match: path.startsWith("/slow") limit: { concurrency: 3 } }
+        """)
+        XCTAssertEqual(decide(mixed, "/slow"), .runFilter, "one undecidable rule leaves the request to the filter")
+        XCTAssertNil(tokens(mixed), "nothing taken from the decidable rule either")
+        XCTAssertEqual(decide(mixed, "/fast"), .pass)
+    }
 }

@@ -16,6 +16,9 @@ public final class FlowProgram: Sendable {
     /// Flat limit numbers by identity (to carry permits taken under an older program).
     public let limitNumbers: [FlowLimitID: Int]
     public let counters: [FlowRuleCounters]
+    /// Per rule: whether a request it matches can be decided on the spot (only local rate limits,
+    /// `on_limit` not `delay`): never a wait, a store call or a slot to release at the stream's end.
+    public let decidableOnHead: [Bool]
     public let store: FlowStoreConfig?
     /// The rules file, for `/flow` (empty for rules given directly).
     public let rulesPath: String
@@ -37,12 +40,26 @@ public final class FlowProgram: Sendable {
         let old = Dictionary((previous?.rules.rules ?? []).enumerated().map { ($0.element.name, previous!.counters[$0.offset]) },
                              uniquingKeysWith: { first, _ in first })
         self.counters = rules.rules.map { old[$0.name] ?? FlowRuleCounters() }
+        self.decidableOnHead = rules.rules.map { rule in
+            if case .delay = rule.onLimit { return false }
+            return rule.limits.allSatisfy { limit in
+                if case .rate = limit.kind, case .local = limit.scope { return true }
+                return false
+            }
+        }
         self.store = store
         self.rulesPath = rulesPath
     }
 
     /// No rules: the filter passes every request without looking at it.
     public var isEmpty: Bool { rules.rules.isEmpty }
+
+    /// Counts a request that went on past the rules it `matched`: shadowed, delayed or allowed.
+    public func recordPassed(_ matched: [Int], shadowed: [Int], delayed: [Int]) {
+        for rule in matched {
+            counters[rule].record(shadowed.contains(rule) ? .shadowed : delayed.contains(rule) ? .delayed : .allowed)
+        }
+    }
 
     /// Finds the rules `request` matches and the key value of each of their limits.
     public func match<R: FlowRequest>(_ request: R, into result: inout FlowMatch) {

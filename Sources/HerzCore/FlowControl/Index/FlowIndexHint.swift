@@ -25,6 +25,25 @@ struct FlowIndexHint: Equatable {
         }
     }
 
+    /// Whether finding a rule with this match in the index already proves the match: a
+    /// conjunction of method tests (the method's trie was searched) and at most one path prefix
+    /// (the trie node reached), nothing else. Such rules are not evaluated again.
+    static func isProvenByIndex(_ expression: FlowExpr) -> Bool {
+        var prefixes = 0
+        func proven(_ expression: FlowExpr) -> Bool {
+            switch expression {
+            case .constant(let value): return value
+            case .predicate(.equals(.method, _)), .predicate(.oneOf(.method, _)): return true
+            case .predicate(.hasPrefix(.path, _)):
+                prefixes += 1
+                return prefixes == 1
+            case .all(let operands): return operands.allSatisfy(proven)
+            default: return false
+            }
+        }
+        return proven(expression)
+    }
+
     private static func hint(_ predicate: FlowPredicate) -> FlowIndexHint {
         switch predicate {
         case .equals(.method, let method): return FlowIndexHint(methods: [method], prefixes: nil)

@@ -3,7 +3,8 @@
 /// of its match expression (``FlowIndexHint``), under the methods it can match — or under "any
 /// method" — and, in that method's ``FlowPathTrie``, under the literal path prefixes it can match —
 /// or at the root. A request visits two tries (its method's and "any method"), one node per path
-/// byte, and evaluates only the rules found there.
+/// byte, and evaluates only the rules found there — except rules whose whole match expression is
+/// what filing them proved (``FlowIndexHint/isProvenByIndex(_:)``, e.g. `path.startsWith("/api")`).
 ///
 /// Guarantee (property-tested): the result is exactly the rules a linear scan would match, in
 /// declaration order. Immutable and `Sendable`; lookups allocate nothing beyond the caller's
@@ -14,6 +15,8 @@ public struct FlowRuleIndex: Sendable {
     private let anyMethod: FlowPathTrie
     /// Rules that no request can match (e.g. `method == "GET" && method == "POST"`).
     public let unreachable: [Int]
+    /// Per rule: its match must still be evaluated on a candidate (false when the index proved it).
+    private let needsEvaluation: [Bool]
 
     public init(rules: [FlowRule]) {
         self.rules = rules
@@ -38,6 +41,7 @@ public struct FlowRuleIndex: Sendable {
         self.byMethod = byMethod
         self.anyMethod = anyMethod
         self.unreachable = unreachable
+        self.needsEvaluation = rules.map { !FlowIndexHint.isProvenByIndex($0.match) }
     }
 
     public init(_ rules: FlowRules) { self.init(rules: rules.rules) }
@@ -47,7 +51,8 @@ public struct FlowRuleIndex: Sendable {
     public func matches<R: FlowRequest>(_ request: R, into result: inout [Int]) {
         candidates(request, into: &result)
         var kept = 0
-        for position in result.indices where rules[result[position]].match.evaluate(request) {
+        for position in result.indices
+        where !needsEvaluation[result[position]] || rules[result[position]].match.evaluate(request) {
             result[kept] = result[position]
             kept += 1
         }
@@ -58,8 +63,9 @@ public struct FlowRuleIndex: Sendable {
     /// whose expressions ``matches(_:into:)`` evaluates.
     func candidates<R: FlowRequest>(_ request: R, into result: inout [Int]) {
         result.removeAll(keepingCapacity: true)
-        if let trie = byMethod[String(request.method)] { trie.collect(path: request.path.utf8, into: &result) }
-        anyMethod.collect(path: request.path.utf8, into: &result)
+        let path = request.path.utf8
+        if let trie = byMethod[String(request.method)] { trie.collect(path: path, into: &result) }
+        anyMethod.collect(path: path, into: &result)
         Self.sortUnique(&result)
     }
 

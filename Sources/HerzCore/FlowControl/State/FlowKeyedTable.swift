@@ -40,7 +40,7 @@ public struct FlowKeyedTable<Entry: FlowKeyedState>: Sendable, Equatable {
 
     /// The slot for `key`, creating its entry when there is room.
     public mutating func slot(for key: String, now: UInt64) -> FlowKeySlot {
-        if entries[key] != nil { return .key(key) }
+        if entries.index(forKey: key) != nil { return .key(key) }
         if entries.count >= maxKeys, now >= nextSweep {
             sweep(now: now)
             nextSweep = now &+ Self.sweepIntervalNanos
@@ -56,9 +56,8 @@ public struct FlowKeyedTable<Entry: FlowKeyedState>: Sendable, Equatable {
         case .overflow:
             return body(&overflow)
         case .key(let key):
-            guard var entry = entries.removeValue(forKey: key) else { return nil }
-            defer { entries[key] = entry }
-            return body(&entry)
+            guard let index = entries.index(forKey: key) else { return nil }
+            return body(&entries.values[index])   // in place: one hash lookup, no remove and re-insert
         }
     }
 
