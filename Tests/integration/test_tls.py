@@ -49,6 +49,15 @@ CLUSTER = """
 """
 
 
+def tls_cluster(tls):
+    """The `backend` cluster with a `tls:` block (`tls` is the YAML flow mapping's inside)."""
+    return f"""
+    - name: backend
+      endpoints: ["{{upstreams[0]}}"]
+      tls: {{{{ {tls} }}}}
+    """
+
+
 def https_kernel(procs, pki, upstream, tls, clusters=CLUSTER):
     cfg = h.proxy_config(clusters, protocol="https", listener=f"tls: {tls}")
     return procs.kernel(cfg, [upstream])
@@ -183,22 +192,14 @@ def test_upstream_mtls_with_sni_and_ca(procs, pki, echo):
     upstream_cert = pki.issue(pki.server_ca, "upstream", "backend.internal", dns=["backend.internal"])
     herz_client = pki.issue(pki.client_ca, "herz-client", "herz-kernel", client=True)
     up = echo(tls=upstream_cert, client_ca=pki.client_ca)
-    clusters = f"""
-    - name: backend
-      endpoints: ["{{upstreams[0]}}"]
-      tls: {{{{ sni: backend.internal, ca: "{pki.server_ca.cert_path}", cert: "{herz_client.cert_path}", key: "{herz_client.key_path}" }}}}
-    """
+    clusters = tls_cluster(f'sni: backend.internal, ca: "{pki.server_ca.cert_path}", cert: "{herz_client.cert_path}", key: "{herz_client.key_path}"')
     k = procs.kernel(h.proxy_config(clusters), [up])
     status, body, headers = h.http_request(k.url + "/")
     assert status == 200, body
     assert headers.get("x-client-cn") == "herz-kernel"
 
     # Without the client certificate the upstream refuses the handshake → 503 + reason header.
-    clusters_no_cert = f"""
-    - name: backend
-      endpoints: ["{{upstreams[0]}}"]
-      tls: {{{{ sni: backend.internal, ca: "{pki.server_ca.cert_path}" }}}}
-    """
+    clusters_no_cert = tls_cluster(f'sni: backend.internal, ca: "{pki.server_ca.cert_path}"')
     k2 = procs.kernel(h.proxy_config(clusters_no_cert), [up])
     status, body, headers = h.http_request(k2.url + "/")
     assert status == 503, body
@@ -212,11 +213,7 @@ def test_upstream_with_a_bad_certificate_gets_503_and_a_reason(procs, pki, echo,
     else:
         cert = pki.issue(pki.server_ca, "misnamed", "elsewhere.internal", dns=["elsewhere.internal"])
     up = echo(tls=cert)
-    clusters = f"""
-    - name: backend
-      endpoints: ["{{upstreams[0]}}"]
-      tls: {{{{ sni: backend.internal, ca: "{pki.server_ca.cert_path}" }}}}
-    """
+    clusters = tls_cluster(f'sni: backend.internal, ca: "{pki.server_ca.cert_path}"')
     k = procs.kernel(h.proxy_config(clusters), [up])
     status, body, headers = h.http_request(k.url + "/")
     assert status == 503, body
@@ -226,11 +223,7 @@ def test_upstream_with_a_bad_certificate_gets_503_and_a_reason(procs, pki, echo,
     assert "PRIVATE" not in k.output()
 
     # verify: false (explicit) accepts it.
-    clusters_off = f"""
-    - name: backend
-      endpoints: ["{{upstreams[0]}}"]
-      tls: {{{{ sni: backend.internal, verify: false }}}}
-    """
+    clusters_off = tls_cluster('sni: backend.internal, verify: false')
     k2 = procs.kernel(h.proxy_config(clusters_off), [up])
     assert h.http_request(k2.url + "/")[0] == 200
 
@@ -238,11 +231,7 @@ def test_upstream_with_a_bad_certificate_gets_503_and_a_reason(procs, pki, echo,
 def test_h2load_over_tls_to_a_tls_upstream(procs, pki, echo):
     upstream_cert = pki.issue(pki.server_ca, "upstream", "backend.internal", dns=["backend.internal"])
     up = echo(tls=upstream_cert)
-    clusters = f"""
-    - name: backend
-      endpoints: ["{{upstreams[0]}}"]
-      tls: {{{{ sni: backend.internal, ca: "{pki.server_ca.cert_path}" }}}}
-    """
+    clusters = tls_cluster(f'sni: backend.internal, ca: "{pki.server_ca.cert_path}"')
     cfg = h.proxy_config(clusters, protocol="https", listener=f'tls: {{{{ cert: "{pki.server.cert_path}", key: "{pki.server.key_path}" }}}}')
     k = procs.kernel(cfg, [up])
     p = subprocess.run(["h2load", "-n", "400", "-c", "4", "-m", "4", f"https://127.0.0.1:{k.port}/"],

@@ -15,7 +15,7 @@ extension HerzKernel {
     /// rereads the rules) on the admin queue, as `POST /reload` does.
     func startFlowRulesWatcher() {
         let path = currentSnapshot.config.flowControl?.rulesPath
-        flowRulesWatcher.watch(path)
+        flowRulesWatcher.watch(Set([path].compactMap { $0 }))
         flowRulesWatcher.start(on: adminGroup.next()) { [weak self] in
             guard let self else { return }
             self.logger.info("flow rules file changed; reloading the config")
@@ -25,7 +25,7 @@ extension HerzKernel {
 
     /// After `next` was installed: new rules (or store) go to the engine, carrying state over.
     func applyFlowControl(_ next: HerzConfig, previous: HerzConfig) {
-        flowRulesWatcher.watch(next.flowControl?.rulesPath)
+        flowRulesWatcher.watch(Set([next.flowControl?.rulesPath].compactMap { $0 }))
         guard next.flowControl != previous.flowControl else { return }
         let current = flowControl.program
         let report = flowControl.reload(to: Self.flowProgram(next, generation: current.generation + 1, previous: current))

@@ -28,9 +28,10 @@ public final class HerzKernel: @unchecked Sendable {
     private let coprocDispatchers = KernelCoprocDispatchers()
     /// The flow rules in force and the local limits' state, shared by every worker (HerzKernel+FlowControl).
     public let flowControl: FlowControlEngine
-    let flowRulesWatcher: FlowRulesWatcher
+    /// The flow-rules file in force (HerzKernel+FlowControl); a change reloads the config.
+    let flowRulesWatcher: FileSetWatcher
     /// Certificate/key/CA files in force (HerzKernel+TLS).
-    let tlsWatcher = TLSFileWatcher(queue: AdminHandler.queue)
+    let tlsWatcher = FileSetWatcher(queue: AdminHandler.queue)
     private let filters: FilterFactoryRegistry
     private let extraCoprocessors: [CoprocessorConfig]
     let configPath: String?
@@ -80,7 +81,7 @@ public final class HerzKernel: @unchecked Sendable {
         self.flowControl = flowControl
         filters.registerFlowControl(engine: flowControl)
         self.filters = filters
-        self.flowRulesWatcher = FlowRulesWatcher(queue: AdminHandler.queue)
+        self.flowRulesWatcher = FileSetWatcher(queue: AdminHandler.queue)
         let adminGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.adminGroup = adminGroup
         self.quiesce = ServerQuiescingHelper(group: group)

@@ -3,11 +3,14 @@ import HerzCoproc
 import NIOCore
 import Synchronization
 
-/// Polls the TLS files in force (listener certificates, keys and CAs; cluster CAs and client
-/// certificates) once a second and calls `changed` on `queue` when any ``FileStamp`` differs —
-/// an in-place write, a rename over the file (how cert-manager and certbot deploy) or a delete.
-/// Polling for the same reasons as ``FlowRulesWatcher``. Thread-safe.
-final class TLSFileWatcher: Sendable {
+/// Polls a set of files once a second and calls `changed` on `queue` (the admin queue, which
+/// serialises reloads; never an event loop) when any file's ``FileStamp`` (device, inode, size,
+/// mtime, ctime) differs from the last one seen: an in-place write, a rename over the file (how
+/// cert-manager and certbot deploy) or a delete. Serves the flow-rules file and the TLS files.
+///
+/// Polling rather than inotify: it sees renames over the file and files on any filesystem, costs
+/// one `stat` per file a second, and needs no thread of its own. Thread-safe.
+final class FileSetWatcher: Sendable {
     private struct State: Sendable {
         var stamps: [String: FileStamp?] = [:]
         var changed: (@Sendable () -> Void)?
@@ -30,7 +33,8 @@ final class TLSFileWatcher: Sendable {
         state.withLock { $0.changed = changed; $0.task = task }
     }
 
-    /// Watches exactly `paths` from now on; their current stamps are the baseline.
+    /// Watches exactly `paths` from now on; a path already watched keeps its baseline, a new one
+    /// takes its current stamp (what the config in force was read from).
     func watch(_ paths: Set<String>) {
         state.withLock { state in
             var next: [String: FileStamp?] = [:]
