@@ -59,6 +59,7 @@ def main():
     args = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="herz-bench-tls-")
+    os.chmod(tmp, 0o755)   # mkdtemp makes it 0700; nginx's worker (nobody) must read www/ under it
     procs = []
     try:
         cert, key = os.path.join(tmp, "origin.crt"), os.path.join(tmp, "origin.key")

@@ -21,11 +21,27 @@ public struct TraceContext: Sendable, Equatable {
     }
 
     /// The trace id as 32 lower-case hex digits.
-    public var traceIDHex: String { TraceHex.format(traceIDHigh) + TraceHex.format(traceIDLow) }
+    public var traceIDHex: String {
+        String(unsafeUninitializedCapacity: 32) { buffer in
+            TraceHex.write(traceIDHigh, into: buffer, at: 0)
+            TraceHex.write(traceIDLow, into: buffer, at: 16)
+            return 32
+        }
+    }
 
-    /// `traceparent` naming `spanID` as the parent (version 00).
+    /// `traceparent` naming `spanID` as the parent (version 00), written in one allocation: every
+    /// proxied request carries one upstream, sampled or not.
     public func traceparent(parentSpanID: UInt64) -> String {
-        "00-" + traceIDHex + "-" + TraceHex.format(parentSpanID) + (sampled ? "-01" : "-00")
+        String(unsafeUninitializedCapacity: 55) { buffer in
+            let dash = UInt8(ascii: "-"), zero = UInt8(ascii: "0")
+            buffer[0] = zero; buffer[1] = zero; buffer[2] = dash
+            TraceHex.write(traceIDHigh, into: buffer, at: 3)
+            TraceHex.write(traceIDLow, into: buffer, at: 19)
+            buffer[35] = dash
+            TraceHex.write(parentSpanID, into: buffer, at: 36)
+            buffer[52] = dash; buffer[53] = zero; buffer[54] = sampled ? UInt8(ascii: "1") : zero
+            return 55
+        }
     }
 }
 
@@ -36,9 +52,14 @@ public enum TraceHex {
     /// 16 lower-case hex digits.
     public static func format(_ value: UInt64) -> String {
         String(unsafeUninitializedCapacity: 16) { buffer in
-            for index in 0..<16 { buffer[index] = digits[Int((value >> UInt64(60 - index * 4)) & 0xF)] }
+            write(value, into: buffer, at: 0)
             return 16
         }
+    }
+
+    /// Writes the 16 digits of `value` at `buffer[offset...]`.
+    static func write(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        for index in 0..<16 { buffer[offset + index] = digits[Int((value >> UInt64(60 - index * 4)) & 0xF)] }
     }
 
     /// Parses 1...16 hex digits (either case); nil on anything else.

@@ -61,9 +61,23 @@ public enum TraceContextCodec {
 
     /// Replaces every trace header in `headers` by `traceparent` (naming `parentSpanID`) and `tracestate`.
     public static func inject(_ context: TraceContext, parentSpanID: UInt64, into headers: inout HTTPHeaders) {
-        for name in incomingHeaderNames where headers.contains(name: name) { headers.remove(name: name) }
+        // One pass to see whether any trace header came in (rarely); only then search per name.
+        if headers.contains(where: { isIncomingHeaderName($0.name) }) {
+            for name in incomingHeaderNames where headers.contains(name: name) { headers.remove(name: name) }
+        }
         headers.add(name: "traceparent", value: context.traceparent(parentSpanID: parentSpanID))
         if let state = context.traceState { headers.add(name: "tracestate", value: state) }
+    }
+
+    /// Whether `name` is one of ``incomingHeaderNames``, in any case (no lower-cased copy made).
+    static func isIncomingHeaderName(_ name: String) -> Bool {
+        let bytes = name.utf8
+        guard bytes.count >= 2, bytes.count <= 17, let first = bytes.first,
+              first | 0x20 == UInt8(ascii: "t") || first | 0x20 == UInt8(ascii: "b") || first | 0x20 == UInt8(ascii: "x")
+        else { return false }
+        return incomingHeaderNames.contains { candidate in
+            candidate.utf8.count == bytes.count && zip(candidate.utf8, bytes).allSatisfy { $0 == $1 | 0x20 || $0 == $1 }
+        }
     }
 
     private static func isLowerHex(_ bytes: Substring.UTF8View) -> Bool {

@@ -76,6 +76,20 @@ final class TraceContextCodecTests: XCTestCase {
         XCTAssertFalse(headers.contains(name: "b3"))
         XCTAssertFalse(headers.contains(name: "x-b3-spanid"))
         XCTAssertEqual(headers["accept"], ["*/*"])
+
+        // Any case is a trace header; an unsampled context says -00.
+        var mixed = HTTPHeaders([("X-B3-TraceId", "4bf92f3577b34da6a3ce929d0e0e4736"), ("TraceParent", "junk"),
+                                 ("x-b3-flagz", "1"), ("bb", "1")])
+        context.sampled = false
+        context.traceState = nil
+        TraceContextCodec.inject(context, parentSpanID: 0xFFFF_FFFF_FFFF_FFFF, into: &mixed)
+        XCTAssertEqual(mixed["traceparent"], ["00-4bf92f3577b34da6a3ce929d0e0e4736-ffffffffffffffff-00"])
+        XCTAssertFalse(mixed.contains(name: "x-b3-traceid"))
+        XCTAssertEqual(mixed["x-b3-flagz"], ["1"])
+        XCTAssertEqual(mixed["bb"], ["1"])
+        XCTAssertFalse(TraceContextCodec.isIncomingHeaderName("x-b3-flagz"))
+        XCTAssertTrue(TraceContextCodec.isIncomingHeaderName("X-B3-Flags"))
+        XCTAssertEqual(context.traceIDHex, "4bf92f3577b34da6a3ce929d0e0e4736")
     }
 
     func testSamplerFollowsSampledParentAndRatio() {
