@@ -5,8 +5,9 @@ import NIOHTTP1
 /// continued or a trace is started, every upstream attempt gets a `traceparent` naming its client
 /// span, and a sampled request's spans go to the exporter when it ends.
 ///
-/// An unsampled request costs the header parse, two random numbers and the `traceparent` it sends
-/// upstream; only sampled requests allocate a ``RequestTrace``.
+/// An unsampled request costs the header parse, two random numbers and the `traceparent` written
+/// into its upstream head at routing (mirrors carry it too); only sampled requests allocate a
+/// ``RequestTrace``.
 extension ProxyStream {
     func startTrace(_ head: HTTPRequestHead, sampler: TraceSampler) {
         let incoming = TraceContextCodec.extract(from: head.headers)
@@ -22,9 +23,10 @@ extension ProxyStream {
         streamInfo.trace = trace
     }
 
-    /// Starts the attempt's client span (sampled) and returns the head with the outgoing context.
+    /// Starts a sampled request's client span for this attempt and returns the head whose
+    /// `traceparent` names it. (Unsampled requests carry the context written once at routing.)
     func tracedAttemptHead(_ head: HTTPRequestHead, endpoint: Int) -> HTTPRequestHead {
-        guard let context = traceContext else { return head }
+        guard let context = traceContext, streamInfo.trace != nil else { return head }
         var head = head
         var parent = traceSpanID
         if let trace = streamInfo.trace, let cluster {

@@ -24,6 +24,9 @@ extension ProxyStream {
         if !route.requestHeaders.isEmpty { ProxyHeaderPolicy.apply(route.requestHeaders, to: &upstream.headers) }
         ProxyHeaderPolicy.prepareUpstreamRequest(&upstream.headers, clientAddress: streamInfo.clientAddress,
                                                  scheme: streamInfo.scheme, requestID: streamInfo.requestID)
+        // The outgoing trace context, written while this head is still the only copy; a sampled
+        // request's attempts each name their own client span instead (tracedAttemptHead).
+        if let traceContext { TraceContextCodec.inject(traceContext, parentSpanID: traceSpanID, into: &upstream.headers) }
         // NIO's head setters copy the head's storage even when the value does not change.
         if cluster.shared.config.upstreamProtocol == .http1 && upstream.version != .http1_1 { upstream.version = .http1_1 }
         if head.headers.first(name: "expect")?.lowercased() == "100-continue" && !endStream {
@@ -107,7 +110,7 @@ extension ProxyStream {
             localReply(.serviceUnavailable, reply.body, headers: HTTPHeaders(reply.headers))
             return
         }
-        let head = traceContext == nil ? upstreamHead : tracedAttemptHead(upstreamHead, endpoint: endpoint)
+        let head = streamInfo.trace == nil ? upstreamHead : tracedAttemptHead(upstreamHead, endpoint: endpoint)
         startTryTimer()
         let pool = cluster.pool(for: endpoint)
         if let exchange = pool.takeIdle() {
