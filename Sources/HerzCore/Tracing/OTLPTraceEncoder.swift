@@ -9,27 +9,26 @@
 public enum OTLPTraceEncoder {
     /// Field numbers and wire types of the messages used (from the .proto files).
     public static func encode(_ spans: [SpanRecord], serviceName: String, scopeName: String = "herz", scopeVersion: String = "1") -> [UInt8] {
-        var resource = ProtoWriter()
-        resource.keyValue("service.name", .string(serviceName))
-        var scopeSpans = ProtoWriter()
-        scopeSpans.message(1) { scope in
-            scope.string(1, scopeName)
-            scope.string(2, scopeVersion)
-        }
-        for span in spans { scopeSpans.message(2) { encodeSpan(span, into: &$0) } }
-        var resourceSpans = ProtoWriter()
-        resourceSpans.lengthDelimited(1, resource.bytes)
-        resourceSpans.lengthDelimited(2, scopeSpans.bytes)
         var request = ProtoWriter()
-        request.lengthDelimited(1, resourceSpans.bytes)
+        request.bytes.reserveCapacity(256 + spans.count * 256)
+        request.message(1) { resourceSpans in                                    // ResourceSpans
+            resourceSpans.message(1) { $0.keyValue("service.name", .string(serviceName)) }   // Resource
+            resourceSpans.message(2) { scopeSpans in                             // ScopeSpans
+                scopeSpans.message(1) { scope in
+                    scope.string(1, scopeName)
+                    scope.string(2, scopeVersion)
+                }
+                for span in spans { scopeSpans.message(2) { encodeSpan(span, into: &$0) } }
+            }
+        }
         return request.bytes
     }
 
     static func encodeSpan(_ span: SpanRecord, into writer: inout ProtoWriter) {
-        writer.lengthDelimited(1, bigEndianBytes(span.traceIDHigh) + bigEndianBytes(span.traceIDLow))
-        writer.lengthDelimited(2, bigEndianBytes(span.spanID))
+        writer.bigEndianID(1, span.traceIDHigh, span.traceIDLow)
+        writer.bigEndianID(2, span.spanID)
         if let state = span.traceState { writer.string(3, state) }
-        if span.parentSpanID != 0 { writer.lengthDelimited(4, bigEndianBytes(span.parentSpanID)) }
+        if span.parentSpanID != 0 { writer.bigEndianID(4, span.parentSpanID) }
         writer.string(5, span.name)
         writer.varintField(6, span.kind.rawValue)
         writer.fixed64(7, span.startUnixNanos)
@@ -37,15 +36,13 @@ public enum OTLPTraceEncoder {
         for attribute in span.attributes { writer.message(9) { $0.keyValueBody(attribute.key, attribute.value) } }
         if span.isError { writer.message(15) { $0.varintField(3, 2) } }  // Status { code = STATUS_CODE_ERROR }
     }
-
-    static func bigEndianBytes(_ value: UInt64) -> [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: value >> UInt64(56 - $0 * 8)) }
-    }
 }
 
-/// Minimal protobuf wire-format writer (varint, fixed64, length-delimited).
+/// Minimal protobuf wire-format writer (varint, fixed64, length-delimited) into one growing
+/// buffer: a nested message is written in place and its length prefix inserted in front of it
+/// afterwards (one small move), so encoding a batch allocates only the buffer itself.
 struct ProtoWriter {
-    private(set) var bytes: [UInt8] = []
+    var bytes: [UInt8] = []
 
     mutating func varint(_ value: UInt64) {
         var value = value
@@ -61,21 +58,43 @@ struct ProtoWriter {
 
     mutating func fixed64(_ field: Int, _ value: UInt64) {
         tag(field, 1)
+        littleEndian(value)
+    }
+
+    private mutating func littleEndian(_ value: UInt64) {
         for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
     }
 
-    mutating func lengthDelimited(_ field: Int, _ value: [UInt8]) {
+    /// An OTLP id field: `first` (a span id), or `first` then `second` (a 128-bit trace id), big-endian.
+    mutating func bigEndianID(_ field: Int, _ first: UInt64, _ second: UInt64? = nil) {
         tag(field, 2)
-        varint(UInt64(value.count))
-        bytes += value
+        varint(second == nil ? 8 : 16)
+        bigEndian(first)
+        if let second { bigEndian(second) }
     }
 
-    mutating func string(_ field: Int, _ value: String) { lengthDelimited(field, Array(value.utf8)) }
+    private mutating func bigEndian(_ value: UInt64) {
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+    }
+
+    mutating func string(_ field: Int, _ value: String) {
+        tag(field, 2)
+        varint(UInt64(value.utf8.count))
+        bytes.append(contentsOf: value.utf8)
+    }
 
     mutating func message(_ field: Int, _ body: (inout ProtoWriter) -> Void) {
-        var inner = ProtoWriter()
-        body(&inner)
-        lengthDelimited(field, inner.bytes)
+        tag(field, 2)
+        let start = bytes.count
+        body(&self)
+        var length = bytes.count - start
+        var prefixCount = 1
+        while length >= 0x80 << (7 * (prefixCount - 1)) { prefixCount += 1 }
+        bytes.insert(contentsOf: repeatElement(0, count: prefixCount), at: start)
+        for index in start..<(start + prefixCount) {
+            bytes[index] = UInt8(length & 0x7F) | (index < start + prefixCount - 1 ? 0x80 : 0)
+            length >>= 7
+        }
     }
 
     /// `KeyValue` fields (key = 1, value = 2: AnyValue).
@@ -88,7 +107,7 @@ struct ProtoWriter {
             case .int(let number): any.varintField(3, UInt64(bitPattern: number))
             case .double(let number):
                 any.tag(4, 1)
-                for shift in stride(from: 0, to: 64, by: 8) { any.bytes.append(UInt8(truncatingIfNeeded: number.bitPattern >> UInt64(shift))) }
+                any.littleEndian(number.bitPattern)
             }
         }
     }

@@ -41,4 +41,32 @@ final class RequestTraceTests: XCTestCase {
         XCTAssertEqual(Array(bytes.suffix(spanBytes.count)), spanBytes)
         XCTAssertEqual(bytes[0], 0x0A)  // field 1, length-delimited
     }
+
+    /// Reads a varint at `offset`; returns the value and the offset after it.
+    private func varint(_ bytes: [UInt8], _ offset: Int) -> (UInt64, Int) {
+        var value: UInt64 = 0, shift: UInt64 = 0, at = offset
+        while true {
+            let byte = bytes[at]
+            value |= UInt64(byte & 0x7F) << shift
+            at += 1
+            if byte < 0x80 { return (value, at) }
+            shift += 7
+        }
+    }
+
+    func testLengthPrefixesOfLargeMessagesTakeSeveralBytes() {
+        let name = String(repeating: "a", count: 200)
+        let spans = (0..<100).map { SpanRecord(name: name, traceIDHigh: 1, traceIDLow: UInt64($0 + 1), spanID: 3, parentSpanID: 0,
+                                              kind: .client, startUnixNanos: 5, endUnixNanos: 6, attributes: []) }
+        let bytes = OTLPTraceEncoder.encode(spans, serviceName: "svc")
+        // ExportTraceServiceRequest.resource_spans (field 1): its length covers the rest exactly.
+        XCTAssertEqual(bytes[0], 0x0A)
+        let (outer, bodyStart) = varint(bytes, 1)
+        XCTAssertEqual(bodyStart, 4, "over 16 KiB: a 3-byte length")
+        XCTAssertEqual(Int(outer), bytes.count - bodyStart)
+        // Each span's name: tag 0x2A then 200 as a 2-byte varint.
+        let marker: [UInt8] = [0x2A, 0xC8, 0x01]
+        let found = (0...(bytes.count - 3)).filter { Array(bytes[$0..<$0 + 3]) == marker }.count
+        XCTAssertEqual(found, 100)
+    }
 }
