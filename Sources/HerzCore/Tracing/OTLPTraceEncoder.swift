@@ -39,8 +39,9 @@ public enum OTLPTraceEncoder {
 }
 
 /// Minimal protobuf wire-format writer (varint, fixed64, length-delimited) into one growing
-/// buffer: a nested message is written in place and its length prefix inserted in front of it
-/// afterwards (one small move), so encoding a batch allocates only the buffer itself.
+/// buffer: a nested message is written in place behind a one-byte length, patched afterwards (and
+/// widened, one move, when the message reached 128 bytes), so encoding a batch allocates only the
+/// buffer itself.
 struct ProtoWriter {
     var bytes: [UInt8] = []
 
@@ -85,14 +86,15 @@ struct ProtoWriter {
 
     mutating func message(_ field: Int, _ body: (inout ProtoWriter) -> Void) {
         tag(field, 2)
-        let start = bytes.count
+        let slot = bytes.count
+        bytes.append(0)   // one byte of length: enough for most messages (< 128 bytes)
         body(&self)
-        var length = bytes.count - start
+        var length = bytes.count - slot - 1
         var prefixCount = 1
         while length >= 0x80 << (7 * (prefixCount - 1)) { prefixCount += 1 }
-        bytes.insert(contentsOf: repeatElement(0, count: prefixCount), at: start)
-        for index in start..<(start + prefixCount) {
-            bytes[index] = UInt8(length & 0x7F) | (index < start + prefixCount - 1 ? 0x80 : 0)
+        if prefixCount > 1 { bytes.insert(contentsOf: repeatElement(0, count: prefixCount - 1), at: slot + 1) }
+        for index in slot..<(slot + prefixCount) {
+            bytes[index] = UInt8(length & 0x7F) | (index < slot + prefixCount - 1 ? 0x80 : 0)
             length >>= 7
         }
     }

@@ -69,6 +69,12 @@ public enum TraceContextCodec {
         if let state = context.traceState { headers.add(name: "tracestate", value: state) }
     }
 
+    /// Points the `traceparent` of headers that ``inject(_:parentSpanID:into:)`` wrote at another
+    /// parent span (a sampled request's next upstream attempt): one header replaced.
+    public static func reparent(_ context: TraceContext, parentSpanID: UInt64, in headers: inout HTTPHeaders) {
+        headers.replaceOrAdd(name: "traceparent", value: context.traceparent(parentSpanID: parentSpanID))
+    }
+
     /// Whether `name` is one of ``incomingHeaderNames``, in any case (no lower-cased copy made).
     static func isIncomingHeaderName(_ name: String) -> Bool {
         let bytes = name.utf8

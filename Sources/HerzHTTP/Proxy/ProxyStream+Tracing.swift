@@ -31,7 +31,7 @@ extension ProxyStream {
         var parent = traceSpanID
         if let trace = streamInfo.trace, let cluster {
             let address = cluster.shared.config.endpoints[endpoint].address
-            let span = trace.start("upstream \(cluster.shared.config.name)", kind: .client, attributes: [
+            let span = trace.start(cluster.shared.upstreamSpanName, kind: .client, attributes: [
                 SpanAttribute("http.request.method", head.method.rawValue),
                 SpanAttribute("server.address", address.host), SpanAttribute("server.port", address.port),
                 SpanAttribute("herz.cluster", cluster.shared.config.name), SpanAttribute("herz.attempt", attempts),
@@ -39,7 +39,7 @@ extension ProxyStream {
             upstreamSpan = span
             parent = span.spanID
         }
-        TraceContextCodec.inject(context, parentSpanID: parent, into: &head.headers)
+        TraceContextCodec.reparent(context, parentSpanID: parent, in: &head.headers)
         return head
     }
 

@@ -12,6 +12,8 @@ import NIOCore
 /// Survives a reload when the cluster's config is unchanged.
 public final class SharedCluster: @unchecked Sendable {
     public let config: ClusterConfig
+    /// The name of this cluster's upstream-attempt trace spans, `upstream NAME` (made once).
+    let upstreamSpanName: String
     /// Per endpoint: `true` while active health checking considers it healthy. Without a health
     /// check always `true`; with one, `false` until its first verdict (panic mode covers the start).
     public let healthy: [ManagedAtomic<Bool>]
@@ -36,6 +38,7 @@ public final class SharedCluster: @unchecked Sendable {
 
     init(config: ClusterConfig, tls: UpstreamTLS? = nil) {
         self.config = config
+        self.upstreamSpanName = "upstream \(config.name)"
         self.tls = tls
         let checked = config.healthCheck != nil
         self.healthy = config.endpoints.map { _ in ManagedAtomic(!checked) }

@@ -90,6 +90,10 @@ final class TraceContextCodecTests: XCTestCase {
         XCTAssertFalse(TraceContextCodec.isIncomingHeaderName("x-b3-flagz"))
         XCTAssertTrue(TraceContextCodec.isIncomingHeaderName("X-B3-Flags"))
         XCTAssertEqual(context.traceIDHex, "4bf92f3577b34da6a3ce929d0e0e4736")
+
+        TraceContextCodec.reparent(context, parentSpanID: 0x1234, in: &mixed)
+        XCTAssertEqual(mixed["traceparent"], ["00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000001234-00"])
+        XCTAssertEqual(mixed.count, 3)
     }
 
     func testSamplerFollowsSampledParentAndRatio() {
