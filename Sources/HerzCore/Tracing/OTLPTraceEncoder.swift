@@ -45,13 +45,21 @@ public enum OTLPTraceEncoder {
 struct ProtoWriter {
     var bytes: [UInt8] = []
 
+    /// Writes whole groups of bytes with one `append` each (a byte-at-a-time append checks the
+    /// array's uniqueness every time, which dominated encoding).
     mutating func varint(_ value: UInt64) {
-        var value = value
-        while value >= 0x80 {
-            bytes.append(UInt8(value & 0x7F) | 0x80)
-            value >>= 7
+        guard value >= 0x80 else { return bytes.append(UInt8(value)) }
+        var scratch: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &scratch) { raw in
+            var value = value, count = 0
+            while value >= 0x80 {
+                raw[count] = UInt8(value & 0x7F) | 0x80
+                value >>= 7
+                count += 1
+            }
+            raw[count] = UInt8(value)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[..<(count + 1)]))
         }
-        bytes.append(UInt8(value))
     }
 
     mutating func tag(_ field: Int, _ wireType: UInt64) { varint(UInt64(field) << 3 | wireType) }
@@ -63,7 +71,7 @@ struct ProtoWriter {
     }
 
     private mutating func littleEndian(_ value: UInt64) {
-        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
     /// An OTLP id field: `first` (a span id), or `first` then `second` (a 128-bit trace id), big-endian.
@@ -75,7 +83,7 @@ struct ProtoWriter {
     }
 
     private mutating func bigEndian(_ value: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
     mutating func string(_ field: Int, _ value: String) {

@@ -43,7 +43,11 @@ public final class RequestTrace {
                     at end: UInt64 = TraceClock.nowUnixNanos()) {
         guard handle.index < spans.count, spans[handle.index].endUnixNanos == 0 else { return }
         spans[handle.index].endUnixNanos = max(end, spans[handle.index].startUnixNanos)
-        spans[handle.index].attributes += attributes
+        if spans[handle.index].attributes.isEmpty {
+            spans[handle.index].attributes = attributes
+        } else {
+            spans[handle.index].attributes += attributes
+        }
         if isError { spans[handle.index].isError = true }
     }
 

@@ -82,7 +82,14 @@ public enum TraceContextCodec {
               first | 0x20 == UInt8(ascii: "t") || first | 0x20 == UInt8(ascii: "b") || first | 0x20 == UInt8(ascii: "x")
         else { return false }
         return incomingHeaderNames.contains { candidate in
-            candidate.utf8.count == bytes.count && zip(candidate.utf8, bytes).allSatisfy { $0 == $1 | 0x20 || $0 == $1 }
+            guard candidate.utf8.count == bytes.count else { return false }
+            var at = bytes.startIndex
+            for expected in candidate.utf8 {   // candidates are lower case; `| 0x20` lowers A-Z
+                let byte = bytes[at]
+                guard byte == expected || byte | 0x20 == expected else { return false }
+                at = bytes.index(after: at)
+            }
+            return true
         }
     }
 

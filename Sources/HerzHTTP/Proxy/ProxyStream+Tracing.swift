@@ -61,12 +61,14 @@ extension ProxyStream {
     }
 
     func finishTrace(_ trace: RequestTrace, reset: Bool) {
-        var attributes = [
-            SpanAttribute("http.request.method", requestHead?.method.rawValue ?? ""),
-            SpanAttribute("url.path", requestHead.map { String($0.uri.prefix { $0 != "?" }) } ?? ""),
-            SpanAttribute("herz.listener", listener.config.name), SpanAttribute("herz.route", routeName),
-            SpanAttribute("herz.request_id", streamInfo.requestID), SpanAttribute("herz.attempts", attempts),
-        ]
+        var attributes: [SpanAttribute] = []
+        attributes.reserveCapacity(9)   // every attribute below: one allocation
+        attributes.append(SpanAttribute("http.request.method", requestHead?.method.rawValue ?? ""))
+        attributes.append(SpanAttribute("url.path", requestHead.map { String($0.uri.prefix { $0 != "?" }) } ?? ""))
+        attributes.append(SpanAttribute("herz.listener", listener.config.name))
+        attributes.append(SpanAttribute("herz.route", routeName))
+        attributes.append(SpanAttribute("herz.request_id", streamInfo.requestID))
+        attributes.append(SpanAttribute("herz.attempts", attempts))
         if let clusterName { attributes.append(SpanAttribute("herz.cluster", clusterName)) }
         // The status that went downstream, even when the stream then ended as a reset.
         let status = Int(responseStatus?.code ?? 0)
